@@ -1,0 +1,113 @@
+"""Every development task of the toolkit: ``nox -s tests lint typecheck build bench``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = ("packages/common", "packages/tokenring", "packages/pinpal")
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+PYTHONS = ["3.11", "3.12", "3.13"]
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.error_on_missing_interpreters = False
+nox.options.reuse_existing_virtualenvs = True
+
+
+def install_workspace(session: nox.Session, *groups: str) -> None:
+    requirements: list[str] = []
+    for group in groups:
+        requirements += nox.project.dependency_groups(PYPROJECT, group)
+    editable = [arg for package in PACKAGES for arg in ("-e", package)]
+    session.install(*editable, *requirements)
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the test suite on every interpreter from 3.11 to 3.13 that is present."""
+    install_workspace(session, "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=False)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.run("ruff", "check", ".", external=True)
+    session.run("ruff", "format", "--check", ".", external=True)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the three packages, the tests and the benchmarks."""
+    install_workspace(session, "typecheck")
+    session.run("mypy", "--strict", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run every benchmark in benchmarks/; each prints its own figures."""
+    install_workspace(session, "test")
+    chosen = session.posargs or sorted(str(p) for p in (ROOT / "benchmarks").glob("bench_*.py"))
+    for script in chosen:
+        session.run("python", script)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build, check and smoke-test the three distributions as a release would."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "build"))
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for package in PACKAGES:
+        session.run("python", "-m", "build", "--outdir", str(dist), package)
+    session.run("twine", "check", "--strict", *sorted(str(p) for p in dist.iterdir()))
+    wheels = {p.name.split("-")[0]: p for p in dist.glob("*.whl")}
+    expected_groups = {
+        "secrets_common": ["token"],
+        "tokenring": ["ring", "token"],
+        "pinpal": ["pin", "token"],
+    }
+    scripts = {
+        "secrets_common": ["secrets"],
+        "tokenring": ["secrets", "tokenring"],
+        "pinpal": ["secrets", "pinpal"],
+    }
+    for name, groups in expected_groups.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            venv = Path(tmp) / "venv"
+            session.run(sys.executable, "-m", "venv", str(venv), external=True)
+            bindir = venv / ("Scripts" if sys.platform == "win32" else "bin")
+            python = str(bindir / "python")
+            # Only the wheels of this release may satisfy the lockstep pins.
+            session.run(
+                python,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--find-links",
+                str(dist),
+                str(wheels[name]),
+                external=True,
+            )
+            session.run(python, "-c", f"import {name}", external=True)
+            for script in scripts[name]:
+                session.run(str(bindir / script), "--help", external=True, silent=True)
+            listing = session.run(
+                python,
+                "-c",
+                "import json; from secrets_common.cli.main import installed_groups;"
+                " print(json.dumps(sorted(installed_groups())))",
+                external=True,
+                silent=True,
+            )
+            found = json.loads(str(listing).strip().splitlines()[-1])
+            if found != groups:
+                session.error(f"{name}: secrets groups are {found}, expected {groups}")
+            session.log(f"{name}: wheel installs alone; groups {found}")

@@ -1,0 +1,1 @@
+"""The ``secrets`` command line: a thin dispatcher over plugin command groups."""

@@ -1,0 +1,112 @@
+"""``secrets``: one command over every installed tool of the toolkit.
+
+Command groups come from the ``secrets_common.cli`` entry-point group. Each
+entry names a *light* module with two functions:
+
+* ``main(argv, prog_name) -> int`` runs the group (and may take a fast path
+  that never imports typer), and
+* ``app() -> typer.Typer`` builds the group's full application for help.
+
+``secrets GROUP ...`` loads only that group's module and hands it the rest of
+the command line; only ``secrets --help`` builds every group.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol, cast
+
+from secrets_common.cli.running import DEBUG_FLAG, report, run, split_debug
+
+if TYPE_CHECKING:
+    import typer
+
+GROUP = "secrets_common.cli"
+
+
+class CommandGroup(Protocol):
+    """What a ``secrets_common.cli`` entry point must load to."""
+
+    def main(self, argv: Sequence[str] | None = None, prog_name: str | None = None) -> int: ...
+
+    def app(self) -> typer.Typer: ...
+
+
+def installed_groups() -> dict[str, EntryPoint]:
+    """The command groups of the installed distributions, by name."""
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def load_group(entry: EntryPoint) -> CommandGroup | None:
+    """Import a group's module; a broken plugin is reported, not fatal."""
+    try:
+        loaded = entry.load()
+    except Exception as error:  # a broken plugin must not break the other groups
+        report(f"cannot load command group {entry.name!r} ({entry.value}): {error}")
+        return None
+    if not isinstance(loaded, ModuleType) or not callable(getattr(loaded, "main", None)):
+        report(f"command group {entry.name!r} ({entry.value}) is not a command module")
+        return None
+    return cast(CommandGroup, loaded)
+
+
+def _root_app(groups: dict[str, EntryPoint]) -> Callable[[], typer.Typer]:
+    def build() -> typer.Typer:
+        import typer
+
+        root = typer.Typer(
+            name="secrets",
+            help="Secrets that deserve more care: TokenRing, PINPal and their security keys.",
+            no_args_is_help=True,
+            pretty_exceptions_enable=False,
+        )
+
+        def show_version(value: bool) -> None:
+            if value:
+                from importlib.metadata import version as dist_version
+
+                typer.echo(f"secrets {dist_version('secrets-common')}")
+                raise typer.Exit(0)
+
+        @root.callback()
+        def _options(
+            debug: bool = typer.Option(
+                False, "--debug", help="Show tracebacks (also SECRETS_DEBUG=1)."
+            ),
+            version: bool = typer.Option(
+                False,
+                "--version",
+                callback=show_version,
+                is_eager=True,
+                help="Show the version and exit.",
+            ),
+        ) -> None:
+            """Secrets that deserve more care."""
+
+        for name in sorted(groups):
+            module = load_group(groups[name])
+            if module is not None:
+                root.add_typer(module.app(), name=name)
+        return root
+
+    return build
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug, rest = split_debug(args)
+    groups = installed_groups()
+    if rest and rest[0] in groups:
+        module = load_group(groups[rest[0]])
+        if module is None:
+            return 1
+        forwarded = ([DEBUG_FLAG] if debug else []) + rest[1:]
+        return module.main(forwarded, prog_name=f"secrets {rest[0]}")
+    return run(_root_app(groups), ([DEBUG_FLAG] if debug else []) + rest, "secrets")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

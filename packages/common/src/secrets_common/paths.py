@@ -1,0 +1,49 @@
+"""Where the toolkit keeps its state, and how it creates private directories."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+from secrets_common.errors import VaultError
+
+HOME_VARIABLE = "SECRETS_HOME"
+APP_NAME = "secrets-toolkit"
+
+
+def secrets_home(environ: Mapping[str, str] | None = None) -> Path:
+    """The root of all state: ``$SECRETS_HOME`` or the per-user data directory.
+
+    Only computes the path; :func:`ensure_private_dir` creates it.
+    """
+    env = os.environ if environ is None else environ
+    override = env.get(HOME_VARIABLE)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) with mode 0700 and refuse one others can enter.
+
+    A directory that already exists keeps its mode unless group or others can
+    write to it, which would let them swap our files; that is an error.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise VaultError(f"{path} is not a directory")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise VaultError(f"{path} is writable by other users; run: chmod 700 {path}")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise VaultError(f"{path} belongs to another user")
+    return path
+
+
+def home_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """:func:`secrets_home`, created 0700 if it does not exist yet."""
+    return ensure_private_dir(secrets_home(environ))

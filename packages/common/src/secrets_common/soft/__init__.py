@@ -1,0 +1,1 @@
+"""A software CTAP2 authenticator for tests and trials (not hardware-protected)."""

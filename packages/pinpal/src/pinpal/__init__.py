@@ -1,0 +1,1 @@
+"""pinpal: see the package README. Importing it does nothing else."""

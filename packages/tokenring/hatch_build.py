@@ -1,0 +1,1 @@
+../../tools/lockstep_hook.py

@@ -1,0 +1,1 @@
+"""tokenring: see the package README. Importing it does nothing else."""

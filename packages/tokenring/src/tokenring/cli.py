@@ -1,0 +1,27 @@
+"""The commands of ``tokenring`` (= ``secrets ring``)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        help="TokenRing: secrets released only after a touch of your security key.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+
+    # A callback keeps typer from collapsing a one-command group into that command.
+    @app.callback()
+    def _group() -> None:
+        pass
+
+    @app.command()
+    def version() -> None:
+        """Show the version."""
+        from importlib.metadata import version as dist_version
+
+        typer.echo(dist_version("tokenring"))
+
+    return app
