@@ -1,0 +1,55 @@
+"""The shared vault: named secrets in one file, each its own Fernet token.
+
+Public surface::
+
+    vault, code = Vault.create(path, NewAuthenticatorSlot("blue key", source),
+                               recovery=NewRecoverySlot())
+    vault = Vault.open(path).unlock(Opener(key_source=source), reason="list")
+    vault.write("name", b"value")
+    vault.read("name", Opener(key_source=source), reason="read 'name'")
+
+The file format is documented in docs/vault-format.md.
+"""
+
+from __future__ import annotations
+
+from secrets_common.vault.errors import (
+    KeyringUnavailableError,
+    NotEnrolledError,
+    NotUnlockedError,
+    SlotOpenError,
+    VaultRekeyedError,
+)
+from secrets_common.vault.opener import (
+    DEFAULT_RP_ID,
+    KEYRING_SERVICE,
+    KeyringBackend,
+    NewAuthenticatorSlot,
+    NewKeyringSlot,
+    NewRecoverySlot,
+    NewSlot,
+    Opener,
+    ScryptParams,
+    system_keyring,
+)
+from secrets_common.vault.vault import SlotInfo, Vault
+
+__all__ = [
+    "DEFAULT_RP_ID",
+    "KEYRING_SERVICE",
+    "KeyringBackend",
+    "KeyringUnavailableError",
+    "NewAuthenticatorSlot",
+    "NewKeyringSlot",
+    "NewRecoverySlot",
+    "NewSlot",
+    "NotEnrolledError",
+    "NotUnlockedError",
+    "Opener",
+    "ScryptParams",
+    "SlotInfo",
+    "SlotOpenError",
+    "Vault",
+    "VaultRekeyedError",
+    "system_keyring",
+]

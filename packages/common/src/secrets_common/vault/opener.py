@@ -1,0 +1,119 @@
+"""What a caller hands the vault to open key slots, and to create new ones.
+
+An :class:`Opener` bundles every way the caller can prove itself: connected
+security keys (a :class:`~secrets_common.keysource.KeySource`), an OS keyring
+backend, a recovery code. The vault tries them cheapest first: recovery code
+(explicitly given), keyring (no touch), then security keys (one touch).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import attrs
+
+from secrets_common.keysource import KeySource
+from secrets_common.vault.errors import KeyringUnavailableError
+
+KEYRING_SERVICE = "secrets-toolkit"
+"""The keyring service under which keyring slots keep their secrets."""
+
+DEFAULT_RP_ID = "secrets-toolkit"
+"""The relying-party id of credentials the vault creates on security keys."""
+
+
+class KeyringBackend(Protocol):
+    """The part of :class:`keyring.backend.KeyringBackend` the vault uses."""
+
+    def get_password(self, service: str, username: str) -> str | None: ...
+
+    def set_password(self, service: str, username: str, password: str) -> None: ...
+
+    def delete_password(self, service: str, username: str) -> None: ...
+
+
+@attrs.frozen
+class ScryptParams:
+    """Cost of turning a recovery code into its slot secret (recorded in the slot).
+
+    The default costs about 128 MiB and half a second; tests pass cheaper
+    parameters explicitly.
+    """
+
+    n: int = 2**17
+    r: int = 8
+    p: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        if self.n < 2 or self.n & (self.n - 1):
+            raise ValueError(f"scrypt n must be a power of two >= 2, got {self.n}")
+        if self.r < 1 or self.p < 1:
+            raise ValueError(f"scrypt r and p must be >= 1, got r={self.r} p={self.p}")
+
+
+@attrs.frozen
+class Opener:
+    """Everything the caller offers to open a vault's slots.
+
+    Any field may be left out; at least one must match a slot of the vault.
+    """
+
+    key_source: KeySource | None = None
+    """Connected security keys, for authenticator slots."""
+    keyring: KeyringBackend | None = None
+    """An OS keyring backend, for keyring slots (see :func:`system_keyring`)."""
+    recovery_code: str | None = attrs.field(default=None, repr=False)
+    """A recovery code as the user typed it, for recovery slots."""
+
+
+@attrs.frozen
+class NewAuthenticatorSlot:
+    """Enrol a security key: creates an hmac-secret credential on it."""
+
+    name: str
+    key_source: KeySource
+    rp_id: str = DEFAULT_RP_ID
+    user_name: str = "vault"
+
+
+@attrs.frozen
+class NewKeyringSlot:
+    """Keep a random slot secret in the OS keyring (service ``secrets-toolkit``)."""
+
+    backend: KeyringBackend
+    name: str = "keyring"
+    service: str = KEYRING_SERVICE
+
+
+@attrs.frozen
+class NewRecoverySlot:
+    """A recovery code, shown once to the caller of ``create``/``enroll``/``rotate``."""
+
+    name: str = "recovery"
+    scrypt: ScryptParams = ScryptParams()
+
+
+NewSlot = NewAuthenticatorSlot | NewKeyringSlot | NewRecoverySlot
+
+
+def system_keyring() -> KeyringBackend:
+    """The OS keyring chosen by the ``keyring`` library, or one clear error.
+
+    Raises :class:`KeyringUnavailableError` on a machine with no usable backend
+    instead of failing later inside a read.
+    """
+    import keyring
+    import keyring.backends.fail
+    import keyring.errors
+
+    try:
+        backend = keyring.get_keyring()
+    except keyring.errors.KeyringError as error:
+        raise KeyringUnavailableError(f"the OS keyring could not be loaded: {error}") from None
+    if isinstance(backend, keyring.backends.fail.Keyring):
+        raise KeyringUnavailableError(
+            "no usable OS keyring: install and start a Secret Service provider "
+            "(gnome-keyring or KWallet), or choose a backend with PYTHON_KEYRING_BACKEND "
+            "(see `python -m keyring --list-backends`)"
+        )
+    return backend
