@@ -40,3 +40,16 @@ def test_tools_pin_the_core_to_exactly_the_release_version(name: str) -> None:
     requires = distribution(name).requires or []
     core = [r for r in requires if re.match(r"secrets[-_]common\b", r)]
     assert core == [f"secrets-common=={release_version()}"]
+
+
+def test_every_package_carries_the_same_lockstep_hook() -> None:
+    hooks = {
+        (ROOT / "packages" / f / "hatch_build.py").read_bytes() for f in DISTRIBUTIONS.values()
+    }
+    assert len(hooks) == 1
+
+
+def test_every_package_carries_the_root_licence() -> None:
+    licence = (ROOT / "LICENSE").read_bytes()
+    for folder in DISTRIBUTIONS.values():
+        assert (ROOT / "packages" / folder / "LICENSE").read_bytes() == licence
