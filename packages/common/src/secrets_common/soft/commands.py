@@ -1,0 +1,124 @@
+"""CTAP2 command dispatch: one request in, one status byte and CBOR out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from fido2 import cbor
+from fido2.ctap import CtapError
+
+from secrets_common.soft import params
+from secrets_common.soft.cbor import decode_request
+from secrets_common.soft.client_pin import MIN_PIN_LENGTH, client_pin
+from secrets_common.soft.credentials import CREDENTIAL_ID_LENGTH, SUPPORTED_ALGORITHMS
+from secrets_common.soft.get_assertion import get_assertion
+from secrets_common.soft.hmac_secret import MC_NAME, NAME
+from secrets_common.soft.make_credential import make_credential
+from secrets_common.soft.pin import SUPPORTED_PROTOCOLS
+from secrets_common.soft.session import Context
+from secrets_common.soft.state import DeviceState
+
+MAKE_CREDENTIAL = 0x01
+GET_ASSERTION = 0x02
+GET_INFO = 0x04
+CLIENT_PIN = 0x06
+RESET = 0x07
+GET_NEXT_ASSERTION = 0x08
+SELECTION = 0x0B
+
+MAX_MSG_SIZE = 1200
+MAX_CREDS_IN_LIST = 8
+FIRMWARE_VERSION = 1
+
+Handler = Callable[[Context, Mapping[int, Any]], dict[int, Any]]
+
+
+def process(ctx: Context, request: bytes) -> bytes:
+    """Run one CTAP2 request (command byte + CBOR); return status + CBOR."""
+    try:
+        return b"\x00" + _encode(_dispatch(ctx, request))
+    except CtapError as error:
+        return bytes([error.code & 0xFF])
+
+
+def _dispatch(ctx: Context, request: bytes) -> dict[int, Any]:
+    if not request:
+        raise CtapError(CtapError.ERR.INVALID_LENGTH)
+    if len(request) > MAX_MSG_SIZE:
+        raise CtapError(CtapError.ERR.REQUEST_TOO_LARGE)
+    command, payload = request[0], request[1:]
+    if command in _WITHOUT_PARAMETERS:
+        return _WITHOUT_PARAMETERS[command](ctx)
+    handler = _WITH_PARAMETERS.get(command)
+    if handler is None:
+        raise CtapError(CtapError.ERR.INVALID_COMMAND)
+    if not payload:
+        raise CtapError(CtapError.ERR.MISSING_PARAMETER)
+    return handler(ctx, params.request_map(decode_request(payload)))
+
+
+def _encode(response: dict[int, Any]) -> bytes:
+    return cbor.encode(response) if response else b""
+
+
+def info(state: DeviceState) -> dict[int, Any]:
+    """authenticatorGetInfo's answer for this state."""
+    return {
+        0x01: ["FIDO_2_0", "FIDO_2_1"],
+        0x02: [NAME, MC_NAME],
+        0x03: state.aaguid,
+        0x04: {
+            "rk": False,
+            "up": True,
+            "plat": False,
+            "clientPin": state.pin_hash is not None,
+            "pinUvAuthToken": True,
+            "makeCredUvNotRqd": True,
+        },
+        0x05: MAX_MSG_SIZE,
+        0x06: list(SUPPORTED_PROTOCOLS),
+        0x07: MAX_CREDS_IN_LIST,
+        0x08: CREDENTIAL_ID_LENGTH,
+        0x0A: [{"type": "public-key", "alg": alg} for alg in SUPPORTED_ALGORITHMS],
+        0x0D: MIN_PIN_LENGTH,
+        0x0E: FIRMWARE_VERSION,
+    }
+
+
+def _get_info(ctx: Context) -> dict[int, Any]:
+    return info(ctx.box.state)
+
+
+def _reset(ctx: Context) -> dict[int, Any]:
+    # A real key also insists on a fresh power-up; the touch is what matters here.
+    ctx.presence.confirm(ctx.box)
+    fresh = DeviceState.new()
+    ctx.box.state = attrs.evolve(fresh, aaguid=ctx.box.state.aaguid, touches=ctx.box.state.touches)
+    ctx.session.power_cycle()
+    return {}
+
+
+def _selection(ctx: Context) -> dict[int, Any]:
+    ctx.presence.confirm(ctx.box)
+    return {}
+
+
+def _get_next_assertion(_ctx: Context) -> dict[int, Any]:
+    # Non-resident credentials never yield more than one assertion.
+    raise CtapError(CtapError.ERR.NOT_ALLOWED)
+
+
+_WITHOUT_PARAMETERS: dict[int, Callable[[Context], dict[int, Any]]] = {
+    GET_INFO: _get_info,
+    RESET: _reset,
+    GET_NEXT_ASSERTION: _get_next_assertion,
+    SELECTION: _selection,
+}
+
+_WITH_PARAMETERS: dict[int, Handler] = {
+    MAKE_CREDENTIAL: make_credential,
+    GET_ASSERTION: get_assertion,
+    CLIENT_PIN: client_pin,
+}

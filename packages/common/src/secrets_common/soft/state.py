@@ -1,0 +1,218 @@
+"""The software authenticator's persistent state: one small JSON file.
+
+It holds what a real key keeps in its secure element and nothing per
+credential (credentials carry their own wrapped keys): the master secret,
+the AAGUID, the PIN state, the signature counter and the number of touches
+granted. Several processes share the file, so every change happens under a
+lock file beside it and lands with an atomic replace.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+from filelock import FileLock
+
+from secrets_common.errors import AuthenticatorError
+
+FORMAT_VERSION = 1
+PIN_RETRIES_MAX = 8
+MASTER_SECRET_LENGTH = 32
+PIN_HASH_LENGTH = 16
+
+
+class SoftStateError(AuthenticatorError):
+    """The software authenticator's state file is unreadable or corrupt."""
+
+
+@attrs.frozen
+class DeviceState:
+    """Everything the software key remembers across power cycles."""
+
+    master_secret: bytes
+    aaguid: bytes
+    pin_hash: bytes | None = None
+    pin_retries: int = PIN_RETRIES_MAX
+    counter: int = 0
+    touches: int = 0
+
+    @classmethod
+    def new(cls) -> DeviceState:
+        return cls(
+            master_secret=secrets.token_bytes(MASTER_SECRET_LENGTH),
+            aaguid=secrets.token_bytes(16),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "kind": "secrets-toolkit soft authenticator",
+            "aaguid": self.aaguid.hex(),
+            "master_secret": _b64(self.master_secret),
+            "pin_hash": None if self.pin_hash is None else _b64(self.pin_hash),
+            "pin_retries": self.pin_retries,
+            "counter": self.counter,
+            "touches": self.touches,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> DeviceState:
+        """Parse the stored form; ValueError says what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        if data.get("format") != FORMAT_VERSION:
+            raise ValueError(f"unknown format {data.get('format')!r}")
+        master = _unb64(data.get("master_secret"), "master_secret")
+        if len(master) != MASTER_SECRET_LENGTH:
+            raise ValueError("master_secret has the wrong length")
+        aaguid_text = data.get("aaguid")
+        if not isinstance(aaguid_text, str):
+            raise ValueError("aaguid is missing")
+        try:
+            aaguid = bytes.fromhex(aaguid_text)
+        except ValueError:
+            raise ValueError("aaguid is not hexadecimal") from None
+        if len(aaguid) != 16:
+            raise ValueError("aaguid has the wrong length")
+        raw_pin = data.get("pin_hash")
+        pin_hash = None if raw_pin is None else _unb64(raw_pin, "pin_hash")
+        if pin_hash is not None and len(pin_hash) != PIN_HASH_LENGTH:
+            raise ValueError("pin_hash has the wrong length")
+        retries = _count(data, "pin_retries")
+        if retries > PIN_RETRIES_MAX:
+            raise ValueError("pin_retries is out of range")
+        return cls(
+            master_secret=master,
+            aaguid=aaguid,
+            pin_hash=pin_hash,
+            pin_retries=retries,
+            counter=_count(data, "counter"),
+            touches=_count(data, "touches"),
+        )
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _unb64(value: object, name: str) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} is missing")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise ValueError(f"{name} is not base64") from None
+
+
+def _count(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} is not a non-negative integer")
+    return value
+
+
+@attrs.define
+class StateFile:
+    """Read-modify-write access to the state file, one transaction at a time."""
+
+    path: Path
+    _lock: FileLock = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._lock = FileLock(str(self.lock_path), mode=0o600)
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[StateBox]:
+        """Hold the lock, load (creating if missing), then save what changed.
+
+        The state is saved even when the body raises: a touch granted or a
+        PIN retry spent before an error must not be forgotten.
+        """
+        self._ensure_parent()
+        try:
+            self._lock.acquire()
+        except OSError as error:
+            raise SoftStateError(f"cannot lock {self.lock_path}: {error.strerror}") from None
+        try:
+            original = self._load_or_create()
+            box = StateBox(original)
+            try:
+                yield box
+            finally:
+                if box.state != original:
+                    self._save(box.state)
+        finally:
+            self._lock.release()
+
+    def _ensure_parent(self) -> None:
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:
+            raise SoftStateError(f"cannot create {self.path.parent}: {error.strerror}") from None
+
+    def _load_or_create(self) -> DeviceState:
+        try:
+            text = self.path.read_bytes()
+        except FileNotFoundError:
+            state = DeviceState.new()
+            self._save(state)
+            return state
+        except OSError as error:
+            raise SoftStateError(f"cannot read {self.path}: {error.strerror}") from None
+        try:
+            return DeviceState.from_json(json.loads(text))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise SoftStateError(
+                f"{self.path} is not a usable software authenticator state file: {error}"
+            ) from None
+
+    def _save(self, state: DeviceState) -> None:
+        payload = (json.dumps(state.to_json(), indent=2) + "\n").encode("utf-8")
+        directory = self.path.parent
+        try:
+            handle, temp_name = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=directory
+            )
+            try:
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(payload)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+                os.replace(temp_name, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp_name)
+                raise
+            _fsync_directory(directory)
+        except OSError as error:
+            raise SoftStateError(f"cannot write {self.path}: {error.strerror}") from None
+
+
+@attrs.define
+class StateBox:
+    """The state being worked on inside one transaction."""
+
+    state: DeviceState
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Without this the rename itself may not survive a crash.
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
