@@ -1,16 +1,22 @@
 """Entry point of ``tokenring`` and of ``secrets ring``.
 
-Kept light: the fast path must not import typer, keyring or cryptography.
+``tokenring get SERVICE USER`` is answered first by the running agent through
+a standard-library client: no typer, keyring, cryptography or attrs is
+imported unless no agent answers. Everything else goes to the full CLI.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing: see tokenring.client
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import typer
+
+NO_AGENT_VARIABLE = "TOKENRING_NO_AGENT"
 
 
 def app() -> typer.Typer:
@@ -19,8 +25,48 @@ def app() -> typer.Typer:
     return build_app()
 
 
+def _write(fd: int, text: str) -> None:
+    data = text.encode("utf-8", "surrogateescape")
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def fast_get(args: Sequence[str]) -> int | None:
+    """Exit status of ``get SERVICE USER`` through the agent; None to take the full path."""
+    if len(args) != 3 or args[0] != "get" or any(arg.startswith("-") for arg in args[1:]):
+        return None
+    if os.environ.get(NO_AGENT_VARIABLE):
+        return None
+    from tokenring import client
+    from tokenring.locations import vault_path
+
+    service, user = args[1], args[2]
+    request = {"op": "get", "service": service, "user": user, "vault": vault_path()}
+    try:
+        answer = client.request(request, on_event=client.show_event)
+    except client.AgentUnavailable:
+        return None
+    except client.AgentGone as error:
+        _write(2, f"error: {error}; run the command again\n")
+        return 6
+    except client.AgentFailure as failure:
+        if failure.kind == "OtherVault":
+            return None
+        _write(2, f"error: {failure.message}\n")
+        return failure.exit_code
+    value = answer.get("value")
+    if not isinstance(value, str):
+        _write(2, "error: the agent answered nonsense\n")
+        return 6
+    _write(1, value + "\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    status = fast_get(args)
+    if status is not None:
+        return status
     from secrets_common.cli.running import run
 
     return run(app, args, prog_name or "tokenring")

@@ -1,0 +1,90 @@
+"""The ``keyring`` backend: every password behind a touch of your security key.
+
+Registered through the ``keyring.backends`` entry point. Installed into an
+environment it outranks the OS backends (priority 20), so ``keyring`` calls
+there — twine's, say — go through it. It asks the running agent first and
+works in-process when none runs. Turn it off with ``TOKENRING_DISABLE=1``
+(or choose another backend with ``PYTHON_KEYRING_BACKEND`` / keyringrc).
+
+Importing this module and reading :attr:`TokenRingKeyring.priority` touch no
+device, file or socket: keyring does both for every installed backend.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from keyring import credentials, errors
+from keyring.backend import KeyringBackend
+from keyring.compat import properties
+
+from secrets_common.errors import SecretsError
+from tokenring.service import TokenRing
+
+PRIORITY = 20.0
+DISABLE_VARIABLE = "TOKENRING_DISABLE"
+
+
+class TokenRingKeyring(KeyringBackend):
+    """keyring's view of a :class:`~tokenring.service.TokenRing` (held, not inherited).
+
+    ``vault`` defaults to ``$TOKENRING_VAULT`` or ``$SECRETS_HOME/tokenring/vault``,
+    resolved at each call so that one backend object follows the environment.
+    """
+
+    def __init__(self, vault: Path | None = None, *, use_agent: bool = True) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._vault = vault
+        self._use_agent = use_agent
+
+    @properties.classproperty
+    def priority(cls) -> float:
+        if os.environ.get(DISABLE_VARIABLE, "") not in ("", "0"):
+            raise RuntimeError(f"TokenRing is switched off by {DISABLE_VARIABLE}")
+        return PRIORITY
+
+    def _ring(self) -> TokenRing:
+        return TokenRing.from_environment(vault=self._vault, use_agent=self._use_agent)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        ring = self._ring()
+        try:
+            if not ring.vault_exists():
+                return None  # nothing stored yet: keyring's answer is "no password"
+            return ring.get(service, username)
+        except SecretsError as error:
+            raise errors.KeyringError(f"TokenRing: {error}") from error
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        try:
+            self._ring().set(service, username, password)
+        except SecretsError as error:
+            raise errors.PasswordSetError(f"TokenRing: {error}") from error
+
+    def delete_password(self, service: str, username: str) -> None:
+        ring = self._ring()
+        try:
+            found = ring.vault_exists() and ring.delete(service, username)
+        except SecretsError as error:
+            raise errors.PasswordDeleteError(f"TokenRing: {error}") from error
+        if not found:
+            raise errors.PasswordDeleteError(f"no entry for {username} in {service}")
+
+    def get_credential(self, service: str, username: str | None) -> credentials.Credential | None:
+        ring = self._ring()
+        try:
+            if not ring.vault_exists():
+                return None
+            if username is None:
+                # Listing costs no touch on an unlocked agent; only the read does.
+                users = [user for svc, user in ring.entries() if svc == service]
+                if not users:
+                    return None
+                username = users[0]
+            password = ring.get(service, username)
+        except SecretsError as error:
+            raise errors.KeyringError(f"TokenRing: {error}") from error
+        if password is None:
+            return None
+        return credentials.SimpleCredential(username, password)

@@ -1,0 +1,105 @@
+"""A small client of the TokenRing agent, on the standard library alone.
+
+``tokenring get`` through a running agent imports only this module, the
+protocol and the locations: no keyring, cryptography, typer or attrs. The
+full toolkit translates these exceptions into its own errors
+(:mod:`tokenring.remote`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from tokenring import protocol
+from tokenring.locations import socket_path
+
+# Not `typing.TYPE_CHECKING`: importing typing would cost this client more
+# than everything else it loads. mypy treats the name the same way.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeAlias
+
+    EventHandler: TypeAlias = Callable[[dict[str, Any]], None]
+
+
+class AgentUnavailable(Exception):
+    """No agent answers at the socket: none was started, or it died."""
+
+
+class AgentGone(Exception):
+    """The agent went away or answered nonsense in the middle of a request."""
+
+
+class AgentFailure(Exception):
+    """The agent answered with an error (no such entry, wrong key, ...)."""
+
+    def __init__(self, kind: str, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.exit_code = exit_code
+
+
+def connect(path: str | None = None) -> socket.socket:
+    """A connection to the agent, or :class:`AgentUnavailable`."""
+    where = path or socket_path()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(where)
+    except OSError as error:
+        sock.close()
+        raise AgentUnavailable(f"no agent at {where}: {error.strerror or error}") from None
+    return sock
+
+
+def request(
+    message: dict[str, Any],
+    *,
+    path: str | None = None,
+    on_event: EventHandler | None = None,
+) -> dict[str, Any]:
+    """Send one request and return the agent's successful answer.
+
+    Raises :class:`AgentUnavailable` when nothing listens (the caller may then
+    work in-process), :class:`AgentGone` when the connection breaks after the
+    request was sent, and :class:`AgentFailure` for an error answer.
+    """
+    sock = connect(path)
+    with sock:
+        try:
+            protocol.write_frame(sock, message)
+        except OSError as error:
+            raise AgentGone(f"the agent closed the connection: {error.strerror or error}") from None
+        while True:
+            try:
+                answer = protocol.read_frame(sock)
+            except protocol.ProtocolError as error:
+                raise AgentGone(f"the agent went away during the request ({error})") from None
+            except OSError as error:
+                raise AgentGone(
+                    f"the agent went away during the request ({error.strerror or error})"
+                ) from None
+            if "event" in answer:
+                if on_event is not None:
+                    on_event(answer)
+                continue
+            if answer.get("ok") is True:
+                return answer
+            problem = answer.get("error")
+            if not isinstance(problem, dict):
+                raise AgentGone("the agent answered nonsense")
+            code = problem.get("exit")
+            raise AgentFailure(
+                str(problem.get("kind", "error")),
+                str(problem.get("message", "the agent refused the request")),
+                code if isinstance(code, int) else 1,
+            )
+
+
+def show_event(event: dict[str, Any]) -> None:
+    """Show an agent event (a touch request) on stderr."""
+    text = event.get("message")
+    if isinstance(text, str) and text:
+        os.write(2, (text + "\n").encode("utf-8", "replace"))

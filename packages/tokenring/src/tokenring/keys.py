@@ -1,0 +1,57 @@
+"""The security keys TokenRing works with, and how it talks about touches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TextIO
+
+import attrs
+
+from secrets_common.keysource import KeySource
+from secrets_common.vault import Opener
+
+
+def key_source(environ: Mapping[str, str] | None = None, interaction: object = None) -> KeySource:
+    """The connected keys (or ``SECRETS_AUTHENTICATOR=soft:…``), with prompts."""
+    from secrets_common.fido import open_key_source
+
+    source: KeySource = open_key_source(environ=environ, interaction=interaction)  # type: ignore[arg-type]
+    return source
+
+
+def opener(environ: Mapping[str, str] | None = None, interaction: object = None) -> Opener:
+    return Opener(key_source=key_source(environ, interaction))
+
+
+def read_reason(service: str, user: str) -> str:
+    """Completes "Touch your security key to …"."""
+    return f"read {service!r} / {user!r}"
+
+
+@attrs.define
+class AgentInteraction:
+    """Prompts of the agent: the reason is already the whole sentence.
+
+    The agent's reasons read "twine (pid 4242) wants 'pypi' / '__token__' —
+    touch your key"; the same sentence goes to the client that asked. There
+    is nobody to type a PIN into a detached agent, so it never asks for one.
+    """
+
+    stream: TextIO | None = None
+
+    def touch_started(self, reason: str, timeout: float) -> None:
+        if self.stream is not None:
+            try:
+                self.stream.write(f"tokenring agent: {reason} ({timeout:g} s)\n")
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
+
+    def touch_ended(self) -> None:
+        pass
+
+    def ask_pin(self, authenticator: str, reason: str) -> str | None:  # noqa: ARG002
+        return None
+
+    def choose(self, question: str, choices: Sequence[str]) -> int:  # noqa: ARG002
+        return 0

@@ -1,0 +1,46 @@
+"""The agent client's answers, translated into the toolkit's errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from secrets_common import errors
+from secrets_common.errors import AgentError, SecretsError
+from tokenring import client
+
+OTHER_VAULT = "OtherVault"
+"""The error kind of an agent that serves another vault than the one asked for."""
+
+
+class AgentUnavailableError(AgentError):
+    """No agent answers at the socket."""
+
+
+def error_from(failure: client.AgentFailure) -> SecretsError:
+    """The error the agent reported, as the class it named."""
+    klass = getattr(errors, failure.kind, None)
+    if not (isinstance(klass, type) and issubclass(klass, SecretsError)):
+        klass = SecretsError
+    error = klass(failure.message)
+    if error.exit_code != failure.exit_code:
+        error.exit_code = failure.exit_code
+    return error
+
+
+def call(
+    message: dict[str, Any],
+    *,
+    path: str | None = None,
+    on_event: client.EventHandler | None = client.show_event,
+) -> dict[str, Any]:
+    """One request; :class:`AgentUnavailableError` when no agent runs."""
+    try:
+        return client.request(message, path=path, on_event=on_event)
+    except client.AgentUnavailable as error:
+        raise AgentUnavailableError(str(error)) from None
+    except client.AgentGone as error:
+        raise AgentError(f"{error}; run the command again") from None
+    except client.AgentFailure as failure:
+        if failure.kind == OTHER_VAULT:
+            raise AgentUnavailableError(failure.message) from None
+        raise error_from(failure) from None

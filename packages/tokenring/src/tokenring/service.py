@@ -1,0 +1,114 @@
+"""One face for TokenRing's operations: through the agent when one runs,
+in-process otherwise. The keyring backend and the CLI both use it.
+
+In-process, every call opens the vault afresh and keeps nothing unlocked once
+it returns: a cold ``get`` is one touch, a cold ``set`` one touch (unlock,
+then a write that needs none). Through an unlocked agent a ``get`` is one
+touch and a ``set`` none.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from secrets_common.errors import NotFoundError
+from secrets_common.vault import Opener
+from tokenring import client, keys, locations, remote
+from tokenring.ring import Ring, open_vault
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class TokenRing:
+    """Where the vault and the agent are, and how to reach a key."""
+
+    vault: Path
+    socket: str
+    use_agent: bool = True
+    opener_factory: Callable[[], Opener] = attrs.field(default=keys.opener, repr=False)
+    on_event: client.EventHandler | None = attrs.field(default=client.show_event, repr=False)
+
+    @classmethod
+    def from_environment(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        vault: Path | None = None,
+        use_agent: bool = True,
+    ) -> TokenRing:
+        env = os.environ if environ is None else environ
+        return cls(
+            vault=vault if vault is not None else Path(locations.vault_path(env)),
+            socket=locations.socket_path(env),
+            use_agent=use_agent and not env.get("TOKENRING_NO_AGENT"),
+        )
+
+    def _agent(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """The agent's answer, or None when there is no agent to ask."""
+        if not self.use_agent:
+            return None
+        try:
+            return remote.call(
+                {**message, "vault": str(self.vault)}, path=self.socket, on_event=self.on_event
+            )
+        except remote.AgentUnavailableError:
+            return None
+
+    def _in_process(self, action: Callable[[Ring], T]) -> T:
+        ring = Ring.open(self.vault, self.opener_factory())
+        try:
+            return action(ring)
+        finally:
+            ring.lock()
+
+    def get(self, service: str, user: str) -> str | None:
+        """The password (one touch), or None when there is no such entry."""
+        try:
+            answer = self._agent({"op": "get", "service": service, "user": user})
+        except NotFoundError:
+            return None
+        if answer is not None:
+            return str(answer["value"])
+        return self._in_process(
+            lambda ring: ring.get(service, user, reason=keys.read_reason(service, user))
+        )
+
+    def set(self, service: str, user: str, password: str) -> None:
+        answer = self._agent({"op": "set", "service": service, "user": user, "value": password})
+        if answer is None:
+            self._in_process(
+                lambda ring: ring.set(
+                    service, user, password, reason=f"store {service!r} / {user!r}"
+                )
+            )
+
+    def delete(self, service: str, user: str) -> bool:
+        """Remove an entry; whether it existed."""
+        try:
+            answer = self._agent({"op": "delete", "service": service, "user": user})
+        except NotFoundError:
+            return False
+        if answer is not None:
+            return True
+        return self._in_process(
+            lambda ring: ring.delete(service, user, reason=f"delete {service!r} / {user!r}")
+        )
+
+    def entries(self) -> list[tuple[str, str]]:
+        answer = self._agent({"op": "list"})
+        if answer is not None:
+            return [(str(s), str(u)) for s, u in answer["entries"]]
+        return self._in_process(lambda ring: ring.entries("list the entries"))
+
+    def vault_exists(self) -> bool:
+        return self.vault.exists()
+
+    def check_vault(self) -> None:
+        """:class:`~tokenring.ring.MissingVaultError` when there is no vault yet."""
+        open_vault(self.vault)
