@@ -1,0 +1,150 @@
+"""The stored form of a label's memorizations: versioned JSON, kept in the vault.
+
+One vault entry per label::
+
+    {"format": "pinpal-label", "version": 1, "label": "...",
+     "current": <record>, "retiring": <record> | null}
+
+``retiring`` is the previous secret during a ``rotate``, dropped once the
+current one is learned. A record lists its positions; a forgotten position
+has no ``token`` key at all, so a learned record carries no token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import attrs
+
+from pinpal.engine import Memorization, Position, Stage
+from pinpal.kdf import ScryptParams, Verifier
+from pinpal.secretgen import Kind
+from secrets_common.errors import SecretsError
+
+FORMAT_NAME = "pinpal-label"
+VERSION = 1
+
+
+class CorruptRecordError(SecretsError):
+    """A stored memorization could not be read back."""
+
+
+@attrs.frozen(repr=False)
+class LabelEntry:
+    label: str
+    current: Memorization
+    retiring: Memorization | None = None
+
+    def __repr__(self) -> str:
+        return f"LabelEntry({self.label!r})"
+
+    def records(self) -> list[tuple[str, Memorization]]:
+        """(role, record) pairs: the current one first."""
+        found = [("current", self.current)]
+        if self.retiring is not None:
+            found.append(("retiring", self.retiring))
+        return found
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def record_to_json(record: Memorization) -> dict[str, Any]:
+    positions = []
+    for p in record.positions:
+        item: dict[str, Any] = {"stage": p.stage.value, "stability": p.stability}
+        if p.token is not None:
+            item["token"] = p.token
+        positions.append(item)
+    return {
+        "kind": record.kind.value,
+        "separator": record.separator,
+        "chunk": record.chunk,
+        "positions": positions,
+        "verifier": {
+            "salt": _b64(record.verifier.salt),
+            "hash": _b64(record.verifier.digest),
+            "scrypt": record.verifier.params.to_json(),
+        },
+        "bits": record.bits,
+        "created": record.created,
+        "last_review": record.last_review,
+        "streak": record.streak,
+        "practices": record.practices,
+        "successes": record.successes,
+        "lapses": record.lapses,
+        "learned_at": record.learned_at,
+    }
+
+
+def encode_entry(entry: LabelEntry) -> bytes:
+    document = {
+        "format": FORMAT_NAME,
+        "version": VERSION,
+        "label": entry.label,
+        "current": record_to_json(entry.current),
+        "retiring": None if entry.retiring is None else record_to_json(entry.retiring),
+    }
+    return json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def decode_entry(data: bytes, name: str) -> LabelEntry:
+    """Parse an entry; any damage is one CorruptRecordError naming the label."""
+    try:
+        document = json.loads(data.decode("utf-8"))
+        if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+            raise ValueError("not a PINPal record")
+        if document.get("version") != VERSION:
+            raise ValueError(f"unknown version {document.get('version')!r}")
+        retiring = document.get("retiring")
+        return LabelEntry(
+            label=str(document["label"]),
+            current=record_from_json(document["current"]),
+            retiring=None if retiring is None else record_from_json(retiring),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as error:
+        # The message names the label only: the error text could quote a token.
+        raise CorruptRecordError(
+            f"the stored record of {name!r} is damaged ({type(error).__name__})"
+        ) from None
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def record_from_json(data: dict[str, Any]) -> Memorization:
+    positions = []
+    for item in data["positions"]:
+        stage = Stage(item["stage"])
+        token = item.get("token")
+        if (token is None) != (stage is Stage.FORGOTTEN) or not (
+            token is None or isinstance(token, str)
+        ):
+            raise ValueError("a position's token does not match its stage")
+        positions.append(Position(stage, token, float(item["stability"])))
+    verifier = data["verifier"]
+    bits = data.get("bits")
+    return Memorization(
+        kind=Kind(data["kind"]),
+        separator=str(data["separator"]),
+        chunk=int(data["chunk"]),
+        positions=tuple(positions),
+        verifier=Verifier(
+            salt=base64.b64decode(verifier["salt"], validate=True),
+            digest=base64.b64decode(verifier["hash"], validate=True),
+            params=ScryptParams.from_json(verifier["scrypt"]),
+        ),
+        bits=None if bits is None else float(bits),
+        created=float(data["created"]),
+        last_review=_optional_float(data.get("last_review")),
+        streak=int(data["streak"]),
+        practices=int(data["practices"]),
+        successes=int(data["successes"]),
+        lapses=int(data["lapses"]),
+        learned_at=_optional_float(data.get("learned_at")),
+    )

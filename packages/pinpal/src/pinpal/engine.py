@@ -1,0 +1,274 @@
+"""The learning engine: pure functions from a memorization record to the next.
+
+A secret is a row of tokens (words, digits). Every prompt shows every
+position: the token while it is still *shown*, ``°`` once it is *hidden* (the
+learner must recall it, PINPal still stores it and can reveal it after a
+miss) and ``•`` once it is *forgotten* (its plaintext is gone; only the scrypt
+hash of the whole secret can tell whether it was typed right).
+
+Tokens are introduced a chunk at a time: the next chunk is hidden once every
+token already in training is stable enough (``Policy.introduce_at``), and a
+hidden token is forgotten once it is stable enough (``Policy.forget_at``).
+When all are forgotten the secret is learned and the record holds no token.
+Stabilities and the schedule come from :mod:`pinpal.memory`. No clock, no
+randomness, no I/O here: time is a parameter.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+
+import attrs
+
+from pinpal.kdf import Verifier
+from pinpal.memory import DAY, DEFAULT_MODEL, HOUR, MemoryModel
+from pinpal.secretgen import Kind, NewSecret, chunk_size, split_answer
+
+SHOWN_PLACEHOLDER = "°"
+FORGOTTEN_PLACEHOLDER = "•"
+
+
+class Stage(enum.Enum):
+    SHOWN = "shown"
+    HIDDEN = "hidden"
+    FORGOTTEN = "forgotten"
+
+
+@attrs.frozen
+class Policy:
+    """When tokens move on, and how a session is limited."""
+
+    model: MemoryModel = DEFAULT_MODEL
+    introduce_at: float = 12 * HOUR
+    forget_at: float = 3 * DAY
+    # A practice this much later than planned (and at least min_gap late)
+    # restarts the streak: hidden tokens must earn their stability again.
+    gap_factor: float = 4.0
+    min_gap: float = 1 * DAY
+    max_attempts: int = 3
+
+
+DEFAULT_POLICY = Policy()
+
+
+@attrs.frozen(repr=False)
+class Position:
+    stage: Stage
+    token: str | None
+    stability: float = 0.0
+
+    def __repr__(self) -> str:
+        return f"Position({self.stage.value}, stability={self.stability:.0f})"
+
+    @property
+    def in_training(self) -> bool:
+        return self.stage is not Stage.SHOWN
+
+
+@attrs.frozen(repr=False)
+class Memorization:
+    kind: Kind
+    separator: str
+    chunk: int
+    positions: tuple[Position, ...]
+    verifier: Verifier
+    bits: float | None
+    created: float
+    last_review: float | None = None
+    streak: int = 0
+    practices: int = 0
+    successes: int = 0
+    lapses: int = 0
+    learned_at: float | None = None
+
+    def __repr__(self) -> str:
+        _, forgotten, total = self.progress
+        return f"Memorization({self.kind.value}, {forgotten}/{total} forgotten)"
+
+    @property
+    def learned(self) -> bool:
+        return all(p.stage is Stage.FORGOTTEN for p in self.positions)
+
+    @property
+    def progress(self) -> tuple[int, int, int]:
+        """(hidden, forgotten, total) positions."""
+        hidden = sum(p.stage is Stage.HIDDEN for p in self.positions)
+        forgotten = sum(p.stage is Stage.FORGOTTEN for p in self.positions)
+        return hidden, forgotten, len(self.positions)
+
+    def interval(self, policy: Policy = DEFAULT_POLICY) -> float:
+        return policy.model.interval(p.stability for p in self.positions if p.in_training)
+
+    def due_at(self, policy: Policy = DEFAULT_POLICY) -> float:
+        if self.last_review is None:
+            return self.created
+        return self.last_review + self.interval(policy)
+
+    def hint(self) -> str:
+        """The prompt line: shown tokens, ``°`` for hidden, ``•`` for forgotten."""
+        return self.separator.join(_placeholder(p, reveal=False) for p in self.positions)
+
+    def reveal(self) -> str:
+        """What PINPal can still show after a miss: every stored token."""
+        return self.separator.join(_placeholder(p, reveal=True) for p in self.positions)
+
+
+def _placeholder(position: Position, reveal: bool) -> str:
+    if position.token is None:
+        return FORGOTTEN_PLACEHOLDER
+    if position.stage is Stage.SHOWN or reveal:
+        return position.token
+    return SHOWN_PLACEHOLDER
+
+
+def start(secret: NewSecret, verifier: Verifier, now: float) -> Memorization:
+    """A new record: every token shown, first practice due at once."""
+    return Memorization(
+        kind=secret.kind,
+        separator=secret.separator,
+        chunk=chunk_size(secret.kind, secret.separator),
+        positions=tuple(Position(Stage.SHOWN, token) for token in secret.tokens),
+        verifier=verifier,
+        bits=secret.bits,
+        created=now,
+    )
+
+
+@attrs.frozen
+class Review:
+    """What one answer did."""
+
+    correct: bool
+    record: Memorization
+    wrong_positions: tuple[int, ...] = ()
+    wrong_length: bool = False
+    error_among_forgotten: bool = False
+    newly_hidden: tuple[int, ...] = ()
+    newly_forgotten: tuple[int, ...] = ()
+    streak_reset: bool = False
+    just_learned: bool = False
+
+
+def tokens_of(record: Memorization, answer: str) -> tuple[str, ...]:
+    return split_answer(answer, record.separator, lowercase=record.kind is Kind.WORDS)
+
+
+def answer_bytes(record: Memorization, answer: str) -> bytes:
+    """The canonical bytes of an answer, as hashed at creation."""
+    return record.separator.join(tokens_of(record, answer)).encode("utf-8")
+
+
+def review(
+    record: Memorization, answer: str, now: float, policy: Policy = DEFAULT_POLICY
+) -> Review:
+    """Grade one answer given at ``now`` and return the updated record."""
+    model = policy.model
+    typed = tokens_of(record, answer)
+    correct = record.verifier.verify(record.separator.join(typed).encode("utf-8"))
+    elapsed = 0.0 if record.last_review is None else max(0.0, now - record.last_review)
+
+    positions = list(record.positions)
+    streak = record.streak
+    streak_reset = False
+    if record.last_review is not None and elapsed > max(
+        policy.min_gap, policy.gap_factor * record.interval(policy)
+    ):
+        streak, streak_reset = 0, True
+        positions = [
+            attrs.evolve(p, stability=min(p.stability, model.initial))
+            if p.stage is Stage.HIDDEN
+            else p
+            for p in positions
+        ]
+
+    if correct:
+        positions = [
+            attrs.evolve(p, stability=model.after_success(p.stability, elapsed))
+            if p.in_training
+            else p
+            for p in positions
+        ]
+        newly_forgotten = tuple(
+            i
+            for i, p in enumerate(positions)
+            if p.stage is Stage.HIDDEN and p.stability >= policy.forget_at
+        )
+        for i in newly_forgotten:
+            positions[i] = Position(Stage.FORGOTTEN, None, positions[i].stability)
+        newly_hidden = _introduce(positions, record.chunk, policy)
+        updated = attrs.evolve(
+            record,
+            positions=tuple(positions),
+            streak=streak + 1,
+            successes=record.successes + 1,
+            practices=record.practices + 1,
+            last_review=now,
+        )
+        just_learned = updated.learned and record.learned_at is None
+        if just_learned:
+            updated = attrs.evolve(updated, learned_at=now)
+        return Review(
+            True,
+            updated,
+            newly_hidden=newly_hidden,
+            newly_forgotten=newly_forgotten,
+            streak_reset=streak_reset,
+            just_learned=just_learned,
+        )
+
+    wrong_length = len(typed) != len(positions)
+    if wrong_length:
+        wrong = tuple(i for i, p in enumerate(positions) if p.in_training)
+        to_lapse = set(wrong)
+    else:
+        wrong = tuple(
+            i
+            for i, p in enumerate(positions)
+            if p.token is not None
+            and not hmac.compare_digest(typed[i].encode("utf-8"), p.token.encode("utf-8"))
+        )
+        to_lapse = {i for i in wrong if positions[i].in_training}
+    # All stored tokens right, yet the hash disagrees: a forgotten one is wrong,
+    # and PINPal cannot know which.
+    among_forgotten = not wrong_length and not wrong
+    if among_forgotten:
+        to_lapse = {i for i, p in enumerate(positions) if p.stage is Stage.FORGOTTEN}
+    positions = [
+        attrs.evolve(p, stability=model.after_failure(p.stability)) if i in to_lapse else p
+        for i, p in enumerate(positions)
+    ]
+    updated = attrs.evolve(
+        record,
+        positions=tuple(positions),
+        streak=0,
+        lapses=record.lapses + 1,
+        practices=record.practices + 1,
+        last_review=now,
+    )
+    return Review(
+        False,
+        updated,
+        wrong_positions=tuple(i for i in wrong if positions[i].token is not None),
+        wrong_length=wrong_length,
+        error_among_forgotten=among_forgotten,
+        streak_reset=streak_reset,
+    )
+
+
+def _introduce(positions: list[Position], chunk: int, policy: Policy) -> tuple[int, ...]:
+    """Hide the next chunk if every token in training is stable enough."""
+    shown = [i for i, p in enumerate(positions) if p.stage is Stage.SHOWN]
+    if not shown:
+        return ()
+    if any(p.in_training and p.stability < policy.introduce_at for p in positions):
+        return ()
+    chosen = tuple(shown[:chunk])
+    for i in chosen:
+        positions[i] = Position(Stage.HIDDEN, positions[i].token, policy.model.initial)
+    return chosen
+
+
+def with_verifier(record: Memorization, verifier: Verifier) -> Memorization:
+    """The same record checked by a new hash (after a re-hash with new parameters)."""
+    return attrs.evolve(record, verifier=verifier)

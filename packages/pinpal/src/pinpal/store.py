@@ -1,0 +1,48 @@
+"""Where label entries are kept: a small boundary the engine never sees.
+
+:class:`RecordStore` is what the service needs; :class:`MemoryStore` is the
+in-process fake used by tests, checked against the protocol below. The real
+store over the shared vault is :mod:`pinpal.vaultstore`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from secrets_common.errors import NotFoundError
+
+
+class RecordStore(Protocol):
+    def labels(self) -> list[str]: ...
+
+    def read(self, label: str) -> bytes: ...
+
+    def write(self, label: str, data: bytes) -> None: ...
+
+    def delete(self, label: str) -> None: ...
+
+
+class MemoryStore:
+    """Entries in a dict (tests, and dry runs)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, bytes] = {}
+
+    def labels(self) -> list[str]:
+        return sorted(self.entries)
+
+    def read(self, label: str) -> bytes:
+        try:
+            return self.entries[label]
+        except KeyError:
+            raise NotFoundError(f"no secret is called {label!r}") from None
+
+    def write(self, label: str, data: bytes) -> None:
+        self.entries[label] = bytes(data)
+
+    def delete(self, label: str) -> None:
+        if self.entries.pop(label, None) is None:
+            raise NotFoundError(f"no secret is called {label!r}")
+
+
+_check: type[RecordStore] = MemoryStore
