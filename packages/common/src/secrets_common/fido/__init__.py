@@ -1,0 +1,48 @@
+"""Security keys as a :class:`~secrets_common.keysource.KeySource`, over python-fido2.
+
+Use :func:`open_key_source`; it honours ``SECRETS_AUTHENTICATOR``. Importing
+this package imports nothing else (python-fido2 loads on first use).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from secrets_common.fido.interaction import (
+        Interaction,
+        PlainInteraction,
+        TerminalInteraction,
+        default_interaction,
+    )
+    from secrets_common.fido.selection import open_key_source
+    from secrets_common.fido.source import DEFAULT_TIMEOUT, FidoKeySource
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "FidoKeySource",
+    "Interaction",
+    "PlainInteraction",
+    "TerminalInteraction",
+    "default_interaction",
+    "open_key_source",
+]
+
+_HOMES = {
+    "DEFAULT_TIMEOUT": "secrets_common.fido.source",
+    "FidoKeySource": "secrets_common.fido.source",
+    "Interaction": "secrets_common.fido.interaction",
+    "PlainInteraction": "secrets_common.fido.interaction",
+    "TerminalInteraction": "secrets_common.fido.interaction",
+    "default_interaction": "secrets_common.fido.interaction",
+    "open_key_source": "secrets_common.fido.selection",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'secrets_common.fido' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(home), name)

@@ -1,0 +1,134 @@
+"""Finding the security keys that are connected: USB, NFC, or software.
+
+A discovery is a callable returning freshly opened :class:`Authenticator`
+objects; the caller closes them when done. Nothing is opened before a
+discovery is called.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from secrets_common.errors import AuthenticatorError, NoDeviceError
+
+if TYPE_CHECKING:
+    from fido2.ctap import CtapDevice
+
+logger = logging.getLogger(__name__)
+
+NO_DEVICE_MESSAGE = (
+    "no security key found: plug one in, or set SECRETS_AUTHENTICATOR=soft:PATH"
+    " to try the software authenticator"
+)
+
+
+@attrs.frozen(eq=False)
+class Authenticator:
+    """One connected key, opened, with the names a person recognises it by."""
+
+    name: str
+    """What the key calls itself ("YubiKey 5 NFC"), or the software one's file."""
+    transport: str
+    """``usb``, ``nfc`` or ``soft``."""
+    path: str
+    """Where it is connected: a hidraw path, a reader name, a state file."""
+    device: CtapDevice
+
+    @property
+    def label(self) -> str:
+        """The name and where it is, for prompts and errors."""
+        return f"{self.name} ({self.path})"
+
+    def close(self) -> None:
+        try:
+            self.device.close()
+        except OSError:  # an unplugged key cannot be closed any more cleanly
+            logger.debug("closing %s failed", self.label, exc_info=True)
+
+
+Discovery = Callable[[], Sequence[Authenticator]]
+
+
+def hardware_authenticators() -> list[Authenticator]:
+    """The FIDO keys on USB (HID) and, when pyscard is installed, on NFC readers."""
+    return [*_hid_authenticators(), *_pcsc_authenticators()]
+
+
+def _hid_authenticators() -> list[Authenticator]:
+    from fido2.hid import CtapHidDevice, list_descriptors, open_connection
+
+    found = []
+    for descriptor in list_descriptors():  # type: ignore[no-untyped-call]
+        path = descriptor.path.decode() if isinstance(descriptor.path, bytes) else descriptor.path
+        try:
+            connection = open_connection(descriptor)  # type: ignore[no-untyped-call]
+            device = CtapHidDevice(descriptor, connection)
+        except Exception:  # one key that cannot be opened must not hide the others
+            logger.debug("cannot open %s", path, exc_info=True)
+            continue
+        name = (
+            descriptor.product_name or f"USB security key {descriptor.vid:04x}:{descriptor.pid:04x}"
+        )
+        found.append(Authenticator(name=name, transport="usb", path=str(path), device=device))
+    return found
+
+
+def _pcsc_authenticators() -> list[Authenticator]:
+    try:
+        from fido2.pcsc import CtapPcscDevice
+    except ImportError:  # pyscard is an optional extra (secrets-common[pcsc])
+        return []
+    try:
+        devices = list(CtapPcscDevice.list_devices())
+    except Exception:  # no PC/SC service running is the usual case, not an error
+        logger.debug("PC/SC listing failed", exc_info=True)
+        return []
+    return [
+        Authenticator(
+            name=device.product_name or "NFC security key",
+            transport="nfc",
+            path=str(device),
+            device=device,
+        )
+        for device in devices
+    ]
+
+
+def soft_authenticators(paths: Sequence[Path]) -> list[Authenticator]:
+    """One software authenticator per state file, in the order given."""
+    from secrets_common.soft import SoftAuthenticator
+
+    found = []
+    for path in paths:
+        try:
+            device = SoftAuthenticator(path)
+        except OSError as error:
+            raise AuthenticatorError(
+                f"cannot open the software authenticator {path}: {error.strerror or error}"
+            ) from error
+        found.append(
+            Authenticator(name="SoftAuthenticator", transport="soft", path=str(path), device=device)
+        )
+    return found
+
+
+@contextmanager
+def connected(discover: Discovery) -> Iterator[Sequence[Authenticator]]:
+    """The keys ``discover`` finds, closed on exit; :class:`NoDeviceError` if none."""
+    try:
+        authenticators = discover()
+    except OSError as error:
+        raise AuthenticatorError(f"cannot list security keys: {error.strerror or error}") from error
+    try:
+        if not authenticators:
+            raise NoDeviceError(NO_DEVICE_MESSAGE)
+        yield authenticators
+    finally:
+        for authenticator in authenticators:
+            authenticator.close()

@@ -1,0 +1,183 @@
+"""Talking to the person at the keyboard while a security key works.
+
+The key source never prints or reads anything itself: it is handed an
+:class:`Interaction`. :class:`TerminalInteraction` draws a live spinner with a
+countdown and asks for a PIN without echo; :class:`PlainInteraction` writes
+one line per request, for logs and pipes, and never blocks on input.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol, TextIO
+
+import attrs
+
+SPINNER_FRAMES = "|/-\\"
+SPINNER_PERIOD = 0.1
+"""Seconds between two frames of the spinner."""
+
+
+class Interaction(Protocol):
+    """What a key source needs from the user, besides the touch itself."""
+
+    def touch_started(self, reason: str, timeout: float) -> None:
+        """The key is waiting for a touch; ``reason`` completes "Touch … to"."""
+        ...
+
+    def touch_ended(self) -> None:
+        """The key stopped waiting (touched, refused, timed out or cancelled)."""
+        ...
+
+    def ask_pin(self, authenticator: str, reason: str) -> str | None:
+        """The PIN of ``authenticator``, or ``None`` when none can be given."""
+        ...
+
+    def choose(self, question: str, choices: Sequence[str]) -> int:
+        """The index of the choice the user picked among several keys."""
+        ...
+
+
+def touch_prompt(reason: str) -> str:
+    """The sentence asking for a touch, e.g. "Touch your security key to read 'pypi'"."""
+    return f"Touch your security key to {reason}"
+
+
+@attrs.define
+class PlainInteraction:
+    """One line on ``stream`` per touch; no PIN; the first of several keys.
+
+    For scripts, logs and pipes: it never waits for input, so a command that
+    needs a PIN fails with a clear error instead of hanging.
+    """
+
+    stream: TextIO = attrs.field(factory=lambda: sys.stderr)
+
+    def touch_started(self, reason: str, timeout: float) -> None:
+        self.stream.write(f"{touch_prompt(reason)} (waiting up to {timeout:g} s)\n")
+        self.stream.flush()
+
+    def touch_ended(self) -> None:
+        pass
+
+    def ask_pin(self, authenticator: str, reason: str) -> str | None:  # noqa: ARG002
+        return None
+
+    def choose(self, question: str, choices: Sequence[str]) -> int:
+        # Deterministic, so that scripts (and tests with several software
+        # authenticators) always get the first key listed.
+        self.stream.write(f"{question} Using the first: {choices[0]}\n")
+        self.stream.flush()
+        return 0
+
+
+@attrs.define
+class Spinner:
+    """A line redrawn every :data:`SPINNER_PERIOD` until :meth:`stop`."""
+
+    stream: TextIO
+    text: Callable[[int], str]
+    """The line to draw for frame number ``n``."""
+    _stop: threading.Event = attrs.field(factory=threading.Event, init=False)
+    _thread: threading.Thread | None = attrs.field(default=None, init=False)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="touch-spinner", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        frame = 0
+        while True:
+            self.stream.write("\r\x1b[K" + self.text(frame))
+            self.stream.flush()
+            frame += 1
+            if self._stop.wait(SPINNER_PERIOD):
+                break
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.stream.write("\r\x1b[K")
+        self.stream.flush()
+
+
+@attrs.define
+class TerminalInteraction:
+    """A live spinner with a countdown, a no-echo PIN prompt, a numbered chooser."""
+
+    stream: TextIO = attrs.field(factory=lambda: sys.stderr)
+    read_pin: Callable[[str], str] = getpass.getpass
+    read_line: Callable[[str], str] = input
+    clock: Callable[[], float] = time.monotonic
+    _spinner: Spinner | None = attrs.field(default=None, init=False)
+
+    def touch_started(self, reason: str, timeout: float) -> None:
+        self.touch_ended()
+        deadline = self.clock() + timeout
+        prompt = touch_prompt(reason)
+
+        def line(frame: int) -> str:
+            left = max(0, round(deadline - self.clock()))
+            return f"{SPINNER_FRAMES[frame % len(SPINNER_FRAMES)]} {prompt} ({left} s)"
+
+        self._spinner = Spinner(self.stream, line)
+        self._spinner.start()
+
+    def touch_ended(self) -> None:
+        if self._spinner is not None:
+            self._spinner.stop()
+            self._spinner = None
+
+    def ask_pin(self, authenticator: str, reason: str) -> str | None:
+        try:
+            pin = self.read_pin(f"PIN of {authenticator} (to {reason}): ")
+        except EOFError:
+            return None
+        return pin or None
+
+    def choose(self, question: str, choices: Sequence[str]) -> int:
+        self.stream.write(question + "\n")
+        for number, choice in enumerate(choices, start=1):
+            self.stream.write(f"  {number}. {choice}\n")
+        self.stream.flush()
+        while True:
+            try:
+                answer = self.read_line(f"Number (1-{len(choices)}): ").strip()
+            except EOFError:
+                return 0
+            if answer.isdigit() and 1 <= int(answer) <= len(choices):
+                return int(answer) - 1
+            self.stream.write(f"Please type a number from 1 to {len(choices)}.\n")
+
+
+def default_interaction(stream: TextIO | None = None) -> Interaction:
+    """The live terminal interaction when ``stream`` is a terminal, else plain lines."""
+    target = sys.stderr if stream is None else stream
+    live = _is_terminal(target)
+    if not live:
+        return PlainInteraction(stream=target)
+    if _is_terminal(sys.stdin):
+        return TerminalInteraction(stream=target)
+    # Standard input carries data for the command: never read a choice from it.
+    return TerminalInteraction(stream=target, read_line=_no_answer)
+
+
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _no_answer(prompt: str) -> str:  # noqa: ARG001
+    raise EOFError
+
+
+_check_plain: type[Interaction] = PlainInteraction
+_check_terminal: type[Interaction] = TerminalInteraction

@@ -1,0 +1,118 @@
+"""Which authenticators the toolkit uses: ``SECRETS_AUTHENTICATOR``.
+
+Unset (or empty): the security keys plugged in. ``soft:PATH`` uses the
+software authenticator with that state file instead; ``soft:A,soft:B`` offers
+several, as if several keys were plugged in. Selecting a software
+authenticator prints a one-line warning on stderr, once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import attrs
+
+from secrets_common.errors import UsageError
+from secrets_common.fido.devices import (
+    Authenticator,
+    Discovery,
+    hardware_authenticators,
+    soft_authenticators,
+)
+from secrets_common.fido.interaction import Interaction, default_interaction
+from secrets_common.fido.source import DEFAULT_TIMEOUT, FidoKeySource
+from secrets_common.keysource import KeySource
+
+VARIABLE = "SECRETS_AUTHENTICATOR"
+SOFT_SCHEME = "soft:"
+
+
+@attrs.frozen
+class Selection:
+    """The authenticators asked for: software state files, or ``None`` for hardware."""
+
+    soft_paths: tuple[Path, ...] | None
+
+    @property
+    def is_soft(self) -> bool:
+        return self.soft_paths is not None
+
+
+def parse_selection(value: str | None) -> Selection:
+    """Parse a ``SECRETS_AUTHENTICATOR`` value; :class:`UsageError` if malformed."""
+    if value is None or not value.strip():
+        return Selection(soft_paths=None)
+    paths: list[Path] = []
+    for item in value.split(","):
+        entry = item.strip()
+        if not entry.startswith(SOFT_SCHEME) or not entry[len(SOFT_SCHEME) :].strip():
+            raise UsageError(
+                f"{VARIABLE}={value!r} is not understood: expected soft:PATH"
+                " (several separated by commas), or leave it unset to use security keys"
+            )
+        path = Path(entry[len(SOFT_SCHEME) :].strip()).expanduser().absolute()
+        if path in paths:
+            raise UsageError(f"{VARIABLE} names {path} twice: one state file is one key")
+        paths.append(path)
+    return Selection(soft_paths=tuple(paths))
+
+
+def selection_from(environ: Mapping[str, str] | None = None) -> Selection:
+    return parse_selection((os.environ if environ is None else environ).get(VARIABLE))
+
+
+def discovery(selection: Selection) -> Discovery:
+    """How to find the selected authenticators (nothing is opened yet)."""
+    paths = selection.soft_paths
+    if paths is None:
+        return hardware_authenticators
+
+    def find_soft() -> Sequence[Authenticator]:
+        return soft_authenticators(paths)
+
+    return find_soft
+
+
+def announce(selection: Selection) -> None:
+    """Warn on stderr that software authenticators are in use (once per process)."""
+    for path in selection.soft_paths or ():
+        _warn_once(path)
+
+
+@functools.cache
+def _warn_once(path: Path) -> None:
+    # Cached so that the agent or keyring, which open a key source per request,
+    # say it once rather than on every secret they read.
+    from secrets_common.soft import warning_line
+
+    sys.stderr.write(warning_line(path) + "\n")
+    sys.stderr.flush()
+
+
+def open_key_source(
+    environ: Mapping[str, str] | None = None,
+    interaction: Interaction | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> KeySource:
+    """The key source every part of the toolkit uses.
+
+    ``environ`` defaults to ``os.environ`` and ``interaction`` to the terminal
+    (or plain lines when stderr is not a terminal). No key is opened until the
+    source is used.
+    """
+    selection = selection_from(environ)
+    chosen = interaction if interaction is not None else default_interaction()
+    if selection.is_soft:
+        announce(selection)
+    else:
+        from secrets_common.fido.windows import windows_key_source
+
+        windows = windows_key_source(timeout=timeout)
+        if windows is not None:
+            return windows
+    return FidoKeySource(discover=discovery(selection), interaction=chosen, timeout=timeout)
