@@ -88,8 +88,14 @@ def _root_app(groups: dict[str, EntryPoint]) -> Callable[[], typer.Typer]:
 
         for name in sorted(groups):
             module = load_group(groups[name])
-            if module is not None:
-                root.add_typer(module.app(), name=name)
+            if module is None:
+                continue
+            try:
+                group_app = module.app()
+            except Exception as error:  # one broken group must not hide the others
+                report(f"cannot build command group {name!r}: {error}")
+                continue
+            root.add_typer(group_app, name=name)
         return root
 
     return build
