@@ -156,6 +156,40 @@ class TerminalInteraction:
             self.stream.write(f"Please type a number from 1 to {len(choices)}.\n")
 
 
+@attrs.define
+class RecordingInteraction:
+    """A scripted user for tests: answers PINs from a list and records every prompt.
+
+    ``pins`` are handed out in order (``None`` once they run out); ``choice``
+    is the index picked whenever several keys are offered.
+    """
+
+    pins: list[str] = attrs.field(factory=list)
+    choice: int = 0
+    touches: list[str] = attrs.field(factory=list)
+    """The reason of every touch requested, in order."""
+    pin_requests: list[str] = attrs.field(factory=list)
+    """The authenticator label of every PIN request."""
+    choices: list[tuple[str, ...]] = attrs.field(factory=list)
+    """The options of every choice offered."""
+    touching: bool = False
+
+    def touch_started(self, reason: str, timeout: float) -> None:  # noqa: ARG002
+        self.touches.append(reason)
+        self.touching = True
+
+    def touch_ended(self) -> None:
+        self.touching = False
+
+    def ask_pin(self, authenticator: str, reason: str) -> str | None:  # noqa: ARG002
+        self.pin_requests.append(authenticator)
+        return self.pins.pop(0) if self.pins else None
+
+    def choose(self, question: str, choices: Sequence[str]) -> int:  # noqa: ARG002
+        self.choices.append(tuple(choices))
+        return self.choice
+
+
 def default_interaction(stream: TextIO | None = None) -> Interaction:
     """The live terminal interaction when ``stream`` is a terminal, else plain lines."""
     target = sys.stderr if stream is None else stream
@@ -181,3 +215,4 @@ def _no_answer(prompt: str) -> str:  # noqa: ARG001
 
 _check_plain: type[Interaction] = PlainInteraction
 _check_terminal: type[Interaction] = TerminalInteraction
+_check_recording: type[Interaction] = RecordingInteraction

@@ -72,12 +72,14 @@ def creation_options(
     challenge: bytes,
     salts: Sequence[bytes],
     exclude: Sequence[Credential],
+    verify_user: bool,
     timeout_ms: int | None = None,
 ) -> PublicKeyCredentialCreationOptions:
     """A non-resident hmac-secret credential, salts evaluated at creation if possible.
 
-    UV is "discouraged": a key whose PIN is needed to create credentials
-    still asks for it, and the answer records whether it did.
+    ``verify_user`` asks for the PIN (or built-in UV); without it, a key that
+    insists on its PIN for new credentials still asks. Either way the answer's
+    UV flag, not this wish, is what gets recorded.
     """
     return PublicKeyCredentialCreationOptions(
         rp=PublicKeyCredentialRpEntity(name=rp_id, id=rp_id),
@@ -95,7 +97,11 @@ def creation_options(
         exclude_credentials=[descriptor(c) for c in exclude if c.rp_id == rp_id] or None,
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.DISCOURAGED,
-            user_verification=UserVerificationRequirement.DISCOURAGED,
+            user_verification=(
+                UserVerificationRequirement.REQUIRED
+                if verify_user
+                else UserVerificationRequirement.DISCOURAGED
+            ),
         ),
         extensions={"hmacCreateSecret": True, "hmacGetSecret": _hmac_inputs(salts)},
     )

@@ -17,7 +17,7 @@ from typing import TypeVar
 import attrs
 from fido2.client import ClientError, DefaultClientDataCollector, Fido2Client, UserInteraction
 from fido2.ctap import CtapError
-from fido2.ctap2.base import Ctap2
+from fido2.ctap2.base import Ctap2, Info
 from fido2.ctap2.extensions import HmacSecretExtension
 from fido2.ctap2.pin import ClientPin
 from fido2.hid import ConnectionFailure
@@ -69,7 +69,7 @@ class FidoKeySource:
     ) -> Derivation:
         check_salts(salts)
         with connected(self.discover) as authenticators:
-            chosen = self._enrolment_key(authenticators, exclude, reason)
+            chosen, info = self._enrolment_key(authenticators, exclude, reason)
             operation = _Operation(self, chosen, reason)
             options = creation_options(
                 rp_id=rp_id,
@@ -78,6 +78,7 @@ class FidoKeySource:
                 challenge=self.random_bytes(CHALLENGE_SIZE),
                 salts=salts,
                 exclude=exclude,
+                verify_user=_user_verification_configured(info),
             )
             client = operation.client(rp_id)
             response = operation.run(lambda event: client.make_credential(options, event=event))
@@ -114,8 +115,8 @@ class FidoKeySource:
         authenticators: Sequence[Authenticator],
         exclude: Sequence[Credential],
         reason: str,
-    ) -> Authenticator:
-        candidates: list[Authenticator] = []
+    ) -> tuple[Authenticator, Info]:
+        candidates: list[tuple[Authenticator, Info]] = []
         enrolled: list[Authenticator] = []
         for authenticator in authenticators:
             ctap = _ctap2(authenticator, reason)
@@ -125,7 +126,7 @@ class FidoKeySource:
             if exclude and held is not None:
                 enrolled.append(authenticator)
                 continue
-            candidates.append(authenticator)
+            candidates.append((authenticator, ctap.info))
         if not candidates:
             if enrolled:
                 raise WrongKeyError(
@@ -136,7 +137,7 @@ class FidoKeySource:
             return candidates[0]
         index = self.interaction.choose(
             f"{len(candidates)} security keys are connected; which one to {reason}?",
-            [candidate.label for candidate in candidates],
+            [candidate.label for candidate, _info in candidates],
         )
         return candidates[index]
 
@@ -175,6 +176,15 @@ class FidoKeySource:
 
 
 _check_source: type[KeySource] = FidoKeySource
+
+
+def _user_verification_configured(info: Info) -> bool:
+    """Whether to enrol with UV: the key has a PIN or built-in UV set up.
+
+    A user who gave the key a PIN expects it to guard these secrets too; the
+    mode chosen here is recorded and kept for the credential's whole life.
+    """
+    return bool(info.options.get("clientPin") or info.options.get("uv"))
 
 
 def _names(authenticators: Sequence[Authenticator]) -> str:

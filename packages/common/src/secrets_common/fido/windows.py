@@ -83,6 +83,7 @@ class WindowsKeySource:
             challenge=self.random_bytes(32),
             salts=salts,
             exclude=exclude,
+            verify_user=False,
             timeout_ms=round(self.timeout * 1000),
         )
         response = self._guard(reason, lambda: self._client(rp_id).make_credential(options))
