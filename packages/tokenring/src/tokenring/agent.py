@@ -253,7 +253,10 @@ class Agent:
             reason = touch_prompt(peer, service, user)
 
             def read(ring: Ring) -> str | None:
-                # One touch whether or not the vault is unlocked: announce that one.
+                # One touch whether or not the vault is unlocked: announce that one
+                # (an unlocked vault knows without a touch that an entry is missing).
+                if not ring.might_have(service, user):
+                    return None
                 send_event(reason)
                 return ring.get(service, user, reason=reason)
 

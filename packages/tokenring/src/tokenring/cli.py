@@ -6,10 +6,13 @@ import typer
 
 
 def build_app() -> typer.Typer:
+    from tokenring import cli_agent, cli_entries, cli_vault
+
     app = typer.Typer(
         help="TokenRing: secrets released only after a touch of your security key.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
+        add_completion=False,
     )
 
     # A callback keeps typer from collapsing a one-command group into that command.
@@ -24,4 +27,7 @@ def build_app() -> typer.Typer:
 
         typer.echo(dist_version("tokenring"))
 
+    cli_vault.register(app)
+    cli_entries.register(app)
+    cli_agent.register(app)
     return app

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import attrs
 
 from secrets_common.keysource import KeySource
 from secrets_common.vault import Opener
 
+if TYPE_CHECKING:
+    from secrets_common.fido.interaction import Interaction
 
-def key_source(environ: Mapping[str, str] | None = None, interaction: object = None) -> KeySource:
+__all__ = ["AgentInteraction", "Opener", "key_source", "opener", "read_reason"]
+
+
+def key_source(
+    environ: Mapping[str, str] | None = None, interaction: Interaction | None = None
+) -> KeySource:
     """The connected keys (or ``SECRETS_AUTHENTICATOR=soft:…``), with prompts."""
     from secrets_common.fido import open_key_source
 
-    source: KeySource = open_key_source(environ=environ, interaction=interaction)  # type: ignore[arg-type]
-    return source
+    return open_key_source(environ=environ, interaction=interaction)
 
 
-def opener(environ: Mapping[str, str] | None = None, interaction: object = None) -> Opener:
+def opener(
+    environ: Mapping[str, str] | None = None, interaction: Interaction | None = None
+) -> Opener:
     return Opener(key_source=key_source(environ, interaction))
 
 
@@ -55,3 +63,7 @@ class AgentInteraction:
 
     def choose(self, question: str, choices: Sequence[str]) -> int:  # noqa: ARG002
         return 0
+
+
+if TYPE_CHECKING:
+    _check_interaction: type[Interaction] = AgentInteraction

@@ -69,6 +69,10 @@ class Ring:
     def lock(self) -> None:
         self.vault.lock()
 
+    def might_have(self, service: str, user: str) -> bool:
+        """False only when the unlocked index shows there is no such entry (no touch)."""
+        return not self.vault.is_unlocked or entry_name(service, user) in self.vault
+
     def get(self, service: str, user: str, *, reason: str) -> str | None:
         """The password (one touch), or None when there is no such entry."""
         name = entry_name(service, user)

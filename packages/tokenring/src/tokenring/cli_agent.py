@@ -1,0 +1,104 @@
+"""``agent``, ``lock``, ``status``, ``stop``: the session agent."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from tokenring import remote
+from tokenring.cli_common import JsonOption, VaultOption, vault_path
+from tokenring.locations import socket_path
+
+
+def _ask(op: str) -> dict[str, Any] | None:
+    try:
+        return remote.call({"op": op}, path=socket_path())
+    except remote.AgentUnavailableError:
+        return None
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def agent(
+        vault: VaultOption = None,
+        detach: Annotated[
+            bool, typer.Option("--detach", help="Run in the background once unlocked.")
+        ] = False,
+        idle_timeout: Annotated[
+            str | None,
+            typer.Option(
+                "--idle-timeout",
+                help="Lock after this many idle seconds (env TOKENRING_IDLE_TIMEOUT; 600).",
+                show_default=False,
+            ),
+        ] = None,
+        lifetime: Annotated[
+            str | None,
+            typer.Option(
+                "--lifetime",
+                help="Lock this many seconds after unlocking (env TOKENRING_LIFETIME; 7200).",
+                show_default=False,
+            ),
+        ] = None,
+        ready_fd: Annotated[int | None, typer.Option("--ready-fd", hidden=True)] = None,
+    ) -> None:
+        """Keep the vault unlocked for this session; every read still needs a touch."""
+        from tokenring import daemon
+        from tokenring.session import Timeouts
+
+        options = daemon.AgentOptions(
+            vault=vault_path(vault),
+            socket=socket_path(),
+            timeouts=Timeouts.from_options(idle_timeout, lifetime),
+        )
+        if detach:
+            pid = daemon.detach(options)
+            typer.echo(f"agent running (pid {pid}) at {options.socket}", err=True)
+            return
+        daemon.serve(options, ready_fd=ready_fd)
+
+    @app.command()
+    def lock() -> None:
+        """Make the running agent forget the vault's keys now."""
+        answer = _ask("lock")
+        if answer is None:
+            typer.echo("no agent is running; nothing to lock", err=True)
+            return
+        typer.echo("agent locked", err=True)
+
+    @app.command()
+    def stop() -> None:
+        """Stop the running agent."""
+        answer = _ask("stop")
+        typer.echo("agent stopped" if answer is not None else "no agent is running", err=True)
+
+    @app.command()
+    def status(as_json: JsonOption = False) -> None:
+        """Whether an agent runs, which vault it serves, locked or not, its timeouts."""
+        answer = _ask("status")
+        where = socket_path()
+        if answer is None:
+            if as_json:
+                typer.echo(json.dumps({"running": False, "socket": where}))
+            else:
+                typer.echo(f"no agent is running (socket {where})")
+            return
+        info = {"running": True, **{k: v for k, v in answer.items() if k not in ("ok", "v")}}
+        if as_json:
+            typer.echo(json.dumps(info, indent=2))
+            return
+        state = "locked" if info.get("locked") else "unlocked"
+        typer.echo(f"agent pid {info.get('pid')} serves {info.get('vault')} ({state})")
+        typer.echo(f"socket: {info.get('socket')}")
+        typer.echo(
+            f"locks after {info.get('idle_timeout'):g} s idle,"
+            f" {info.get('lifetime'):g} s after unlocking"
+        )
+        if not info.get("locked"):
+            typer.echo(
+                f"locks in {info.get('locks_after_idle_in', 0):.0f} s if idle,"
+                f" {info.get('locks_at_latest_in', 0):.0f} s at the latest"
+            )
+        typer.echo(f"hardening: {', '.join(info.get('hardening') or []) or 'none'}")

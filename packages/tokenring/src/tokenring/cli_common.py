@@ -1,0 +1,37 @@
+"""Options and helpers shared by the command modules of the CLI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tokenring.service import TokenRing
+
+VaultOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--vault",
+        envvar="TOKENRING_VAULT",
+        help="The vault file (default: $SECRETS_HOME/tokenring/vault).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def vault_path(vault: Path | None) -> Path:
+    from tokenring.locations import vault_path as default_vault
+
+    return Path(os.path.abspath(vault)) if vault is not None else Path(default_vault())
+
+
+def token_ring(vault: Path | None) -> TokenRing:
+    return TokenRing.from_environment(vault=vault_path(vault))
+
+
+def warn(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(f"warning: {line}", err=True)

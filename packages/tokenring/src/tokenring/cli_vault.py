@@ -1,0 +1,156 @@
+"""``init``, ``enroll``, ``slots``, ``remove-slot``, ``rotate``, ``import-legacy``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from secrets_common.errors import UsageError
+from tokenring import keys
+from tokenring.cli_common import JsonOption, VaultOption, vault_path, warn
+from tokenring.ring import open_vault
+
+NameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--name", help="A name for the key slot (default: key-1, key-2, ...).", show_default=False
+    ),
+]
+
+
+def _next_key_name(taken: set[str]) -> str:
+    number = 1
+    while f"key-{number}" in taken:
+        number += 1
+    return f"key-{number}"
+
+
+def _show_recovery_code(code: str) -> None:
+    typer.echo("")
+    typer.echo("Recovery code (shown this once; write it down and keep it offline):")
+    typer.echo("")
+    typer.echo(f"    {code}")
+    typer.echo("")
+    typer.echo("It opens the vault when every security key is lost.")
+
+
+def _want_recovery(choice: bool | None) -> bool:
+    if choice is not None:
+        return choice
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return typer.confirm(
+            "Create a recovery code too (opens the vault if every key is lost)?", default=True
+        )
+    return False
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def init(
+        vault: VaultOption = None,
+        name: NameOption = None,
+        recovery_code: Annotated[
+            bool | None,
+            typer.Option(
+                "--recovery-code/--no-recovery-code",
+                help="Also create a recovery code (asked on a terminal; default off otherwise).",
+                show_default=False,
+            ),
+        ] = None,
+    ) -> None:
+        """Create the vault and enrol your security key in it (one touch)."""
+        from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot, Vault
+
+        path = vault_path(vault)
+        if path.exists():
+            raise UsageError(f"{path} already exists; TokenRing uses it as it is")
+        recovery = NewRecoverySlot() if _want_recovery(recovery_code) else None
+        slot = NewAuthenticatorSlot(name or "key-1", keys.key_source())
+        created, code = Vault.create(
+            path, slot, recovery=recovery, reason=f"create the TokenRing vault {path}"
+        )
+        typer.echo(f"created {path}", err=True)
+        if code is not None:
+            _show_recovery_code(code)
+        warn(created.warnings)
+
+    @app.command()
+    def enroll(
+        vault: VaultOption = None,
+        name: NameOption = None,
+    ) -> None:
+        """Add a backup security key (connect an enrolled key and the new one)."""
+        from secrets_common.vault import NewAuthenticatorSlot
+
+        opened = open_vault(vault_path(vault))
+        slot_name = name or _next_key_name({slot.name for slot in opened.slots()})
+        source = keys.key_source()
+        opened.enroll(
+            NewAuthenticatorSlot(slot_name, source),
+            keys.Opener(key_source=source),
+            reason=f"add the backup key {slot_name!r}",
+        )
+        typer.echo(f"enrolled {slot_name!r} in {opened.path}", err=True)
+        warn(opened.warnings)
+
+    @app.command()
+    def slots(vault: VaultOption = None, as_json: JsonOption = False) -> None:
+        """List the key slots that open the vault (no touch)."""
+        opened = open_vault(vault_path(vault))
+        found = opened.slots()
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    [{"name": s.name, "kind": s.kind, "detail": s.detail} for s in found],
+                    indent=2,
+                )
+            )
+        else:
+            for slot in found:
+                typer.echo(f"{slot.name}\t{slot.kind}\t{slot.detail}")
+        warn(opened.warnings)
+
+    @app.command("remove-slot")
+    def remove_slot(
+        slot: Annotated[str, typer.Argument(help="The slot's name (see `slots`).")],
+        vault: VaultOption = None,
+    ) -> None:
+        """Remove a key slot (never the last one)."""
+        opened = open_vault(vault_path(vault))
+        opened.unlock(keys.opener(), reason=f"remove the slot {slot!r}")
+        opened.remove_slot(slot)
+        typer.echo(f"removed {slot!r} from {opened.path}", err=True)
+        warn(opened.warnings)
+
+    @app.command()
+    def rotate(vault: VaultOption = None) -> None:
+        """Re-key the vault: new salts and keys for every slot, entries unchanged."""
+        opened = open_vault(vault_path(vault))
+        code = opened.rotate(keys.opener(), reason=f"re-key {opened.path}")
+        typer.echo(f"re-keyed {opened.path}", err=True)
+        if code is not None:
+            _show_recovery_code(code)
+
+    @app.command("import-legacy")
+    def import_legacy(
+        legacy: Annotated[
+            Path,
+            typer.Argument(help="A vault file of the original TokenRing.", show_default=False),
+        ],
+        vault: VaultOption = None,
+        name: NameOption = None,
+    ) -> None:
+        """Re-encrypt every entry of an original TokenRing vault into this one."""
+        from tokenring.legacy import import_legacy as run_import
+
+        report = run_import(legacy, vault_path(vault), slot_name=name or "key-1")
+        typer.echo(
+            f"imported {report.imported} entries from {legacy} into {report.vault}"
+            f" ({report.touches} touches)",
+            err=True,
+        )
+        warn(report.warnings)

@@ -1,0 +1,141 @@
+"""Running the agent: in the foreground, or detached with readiness reported.
+
+``--detach`` re-executes ``python -m tokenring agent`` in a new session with a
+pipe on which the child writes ``ready`` (or one error line) once it
+listens and holds the unlocked vault; the parent exits only then, with the
+child's verdict. The child keeps the caller's stderr until it is ready, so
+that the unlocking touch prompt is seen, then lets go of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import attrs
+
+from secrets_common.errors import AgentError, SecretsError
+from tokenring import keys
+from tokenring.agent import Agent, bind_socket, stderr_log
+from tokenring.hardening import harden
+from tokenring.ring import Ring, open_vault
+from tokenring.session import Session, Timeouts
+
+READY = b"ready\n"
+
+
+@attrs.frozen
+class AgentOptions:
+    vault: Path
+    socket: str
+    timeouts: Timeouts
+
+
+def serve(options: AgentOptions, *, ready_fd: int | None = None) -> None:
+    """Run the agent in this process until it is stopped or signalled."""
+    try:
+        agent = _start(options)
+    except SecretsError as error:
+        _signal_ready(ready_fd, f"error: {error}\n".encode())
+        raise
+    except BaseException:
+        _signal_ready(ready_fd, b"error: the agent failed to start\n")
+        raise
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: agent.stop())
+    signal.signal(signal.SIGHUP, lambda *_: agent.session.lock())
+    stderr_log(
+        f"serving {options.vault} at {options.socket} (pid {os.getpid()}); locks after"
+        f" {options.timeouts.idle:g} s idle and {options.timeouts.lifetime:g} s at most"
+    )
+    if ready_fd is not None:
+        _signal_ready(ready_fd, READY)
+        _release_terminal()
+    agent.serve()
+    stderr_log("stopped")
+
+
+def _start(options: AgentOptions) -> Agent:
+    applied = harden()  # before any key material enters this process
+    open_vault(options.vault)  # a clear error before the socket exists
+    listener = bind_socket(options.socket)
+    try:
+        opener = keys.opener(interaction=keys.AgentInteraction(stream=sys.stderr))
+        session = Session(
+            lambda: Ring.open(options.vault, opener), options.timeouts, time.monotonic
+        )
+        session.unlock(f"unlock {options.vault} for the TokenRing agent — touch your key")
+        return Agent(
+            session,
+            listener,
+            socket_path=options.socket,
+            vault=str(options.vault),
+            hardening=applied,
+            log=stderr_log,
+        )
+    except BaseException:
+        listener.close()
+        with contextlib.suppress(OSError):
+            os.unlink(options.socket)
+        raise
+
+
+def _signal_ready(fd: int | None, message: bytes) -> None:
+    if fd is None:
+        return
+    with contextlib.suppress(OSError):
+        os.write(fd, message)
+        os.close(fd)
+
+
+def _release_terminal() -> None:
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def detach(options: AgentOptions) -> int:
+    """Start the agent in the background; its pid once it is ready."""
+    read_end, write_end = os.pipe()
+    command = [
+        sys.executable,
+        "-m",
+        "tokenring",
+        "agent",
+        "--vault",
+        str(options.vault),
+        "--idle-timeout",
+        repr(options.timeouts.idle),
+        "--lifetime",
+        repr(options.timeouts.lifetime),
+        "--ready-fd",
+        str(write_end),
+    ]
+    env = {**os.environ, "TOKENRING_SOCKET": options.socket}
+    try:
+        child = subprocess.Popen(
+            command,
+            pass_fds=(write_end,),
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            env=env,
+            close_fds=True,
+        )
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, "rb") as verdict:
+        answer = verdict.read(4096)
+    if answer == READY:
+        return child.pid
+    child.wait()
+    text = answer.decode("utf-8", "replace").strip()
+    if text.startswith("error: "):
+        text = text[len("error: ") :]
+    raise AgentError(text or f"the agent exited (status {child.returncode}) before it was ready")

@@ -1,0 +1,231 @@
+"""Reading vaults of the original TokenRing, and moving their entries here.
+
+The format, as the original tool wrote it (one JSON object)::
+
+    {
+      "key":  KEY_HANDLE,          # opens "data"
+      "data": "<hex>"              # hex of the ASCII bytes of a Fernet token
+    }
+    KEY_HANDLE = {
+      "salt": "<hex, 32 bytes>",
+      "credential": {"rp_id": "hardware.keychain.glyph.im",
+                     "credential_id": "<hex>"}
+    }
+
+The Fernet key of a handle is ``urlsafe_b64encode(hmac_secret(credential,
+salt))``: the key's hmac-secret output for that salt, one assertion without
+user verification. "data" decrypts to a JSON list of rows
+``[service, user, KEY_HANDLE, "<hex of a Fernet token>"]``, each token
+holding the UTF-8 password under its own handle's key.
+
+Touches of an import: one for "data", then one per two entries on the same
+credential (hmac-secret takes two salts per assertion; the original took one
+per touch), then one to enrol the key in the new vault (a new credential on
+the same key: the vault keeps its own relying party). Nothing is written until
+every entry has decrypted, and the legacy file is never changed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+from cryptography.fernet import Fernet, InvalidToken
+
+from secrets_common.errors import UsageError, VaultError
+from secrets_common.keysource import SECRET_SIZE, Credential, KeySource
+from tokenring.ring import entry_name
+
+LEGACY_RP_ID = "hardware.keychain.glyph.im"
+
+
+class LegacyFormatError(VaultError):
+    """The file is not a vault of the original TokenRing, or it is damaged."""
+
+
+@attrs.frozen
+class KeyHandle:
+    credential: Credential
+    salt: bytes = attrs.field(repr=False)
+
+
+@attrs.frozen
+class LegacyRow:
+    service: str
+    user: str
+    handle: KeyHandle
+    token: bytes = attrs.field(repr=False)
+
+
+@attrs.frozen
+class LegacyVault:
+    path: Path
+    key: KeyHandle
+    data: bytes = attrs.field(repr=False)
+
+    @classmethod
+    def load(cls, path: Path) -> LegacyVault:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"no file {path}") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise LegacyFormatError(f"cannot read {path}: {error}") from None
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise LegacyFormatError(
+                f"{path} is not JSON: not an original TokenRing vault"
+            ) from None
+        if not isinstance(document, dict) or set(document) < {"key", "data"}:
+            raise LegacyFormatError(
+                f'{path} has no "key" and "data": not an original TokenRing vault'
+            )
+        return cls(path, _key_handle(document["key"], path), _hex(document["data"], "data", path))
+
+
+def _hex(value: object, what: str, path: Path) -> bytes:
+    if not isinstance(value, str):
+        raise LegacyFormatError(f"{path}: {what} is not a hex string")
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise LegacyFormatError(f"{path}: {what} is not valid hex") from None
+
+
+def _key_handle(value: object, path: Path) -> KeyHandle:
+    if not isinstance(value, dict) or not isinstance(value.get("credential"), dict):
+        raise LegacyFormatError(f'{path}: a key handle needs "salt" and "credential"')
+    credential: dict[str, Any] = value["credential"]
+    rp_id = credential.get("rp_id")
+    if not isinstance(rp_id, str):
+        raise LegacyFormatError(f'{path}: a credential handle needs "rp_id"')
+    salt = _hex(value.get("salt"), "a salt", path)
+    if len(salt) != SECRET_SIZE:
+        raise LegacyFormatError(f"{path}: a salt has {len(salt)} bytes, not {SECRET_SIZE}")
+    credential_id = _hex(credential.get("credential_id"), "a credential id", path)
+    return KeyHandle(Credential(rp_id=rp_id, credential_id=credential_id, uv=False), salt)
+
+
+def _fernet(output: bytes) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(output))
+
+
+def _decrypt(output: bytes, token: bytes, what: str, path: Path) -> bytes:
+    try:
+        return _fernet(output).decrypt(token)
+    except InvalidToken:
+        raise LegacyFormatError(
+            f"{path}: {what} does not decrypt with this key (damaged file, or the key's PIN"
+            " setting changed since it was written)"
+        ) from None
+
+
+def _rows(plaintext: bytes, path: Path) -> list[LegacyRow]:
+    try:
+        rows = json.loads(plaintext.decode("utf-8"))
+    except ValueError:
+        raise LegacyFormatError(f"{path}: the decrypted entry list is not JSON") from None
+    if not isinstance(rows, list):
+        raise LegacyFormatError(f"{path}: the decrypted entry list is not a list")
+    parsed = []
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 4):
+            raise LegacyFormatError(f"{path}: an entry is not [service, user, handle, data]")
+        service, user, handle, token = row
+        if not (isinstance(service, str) and isinstance(user, str)):
+            raise LegacyFormatError(f"{path}: an entry's service or user is not text")
+        parsed.append(
+            LegacyRow(service, user, _key_handle(handle, path), _hex(token, "an entry", path))
+        )
+    return parsed
+
+
+@attrs.frozen
+class Opened:
+    entries: list[tuple[str, str, str]] = attrs.field(repr=False)
+    """(service, user, password) in file order."""
+    touches: int
+
+
+def read_legacy(legacy: LegacyVault, source: KeySource) -> Opened:
+    """Every entry of ``legacy``, decrypted (see the module docstring for touches)."""
+    touches = 0
+
+    def derive(credential: Credential, salts: Sequence[bytes], reason: str) -> tuple[bytes, ...]:
+        nonlocal touches
+        derivation = source.derive([credential], salts, reason=reason)
+        touches += 1
+        return derivation.outputs
+
+    (outer,) = derive(
+        legacy.key.credential, [legacy.key.salt], f"open the original TokenRing vault {legacy.path}"
+    )
+    rows = _rows(_decrypt(outer, legacy.data, "its entry list", legacy.path), legacy.path)
+    outputs: dict[int, bytes] = {}
+    by_credential: dict[Credential, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_credential.setdefault(row.handle.credential, []).append(index)
+    for credential, indices in by_credential.items():
+        for start in range(0, len(indices), 2):
+            pair = indices[start : start + 2]
+            names = " and ".join(f"{rows[i].service!r} / {rows[i].user!r}" for i in pair)
+            results = derive(credential, [rows[i].handle.salt for i in pair], f"read {names}")
+            outputs.update(zip(pair, results, strict=True))
+    entries = []
+    for index, row in enumerate(rows):
+        value = _decrypt(outputs[index], row.token, f"the entry {row.service!r}", legacy.path)
+        try:
+            password = value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise LegacyFormatError(
+                f"{legacy.path}: the entry {row.service!r} is not text"
+            ) from None
+        entries.append((row.service, row.user, password))
+    return Opened(entries, touches)
+
+
+@attrs.frozen
+class ImportReport:
+    vault: Path
+    imported: int
+    touches: int
+    warnings: list[str]
+
+
+def import_legacy(
+    legacy_path: Path,
+    vault_path: Path,
+    *,
+    slot_name: str = "key-1",
+    source: KeySource | None = None,
+) -> ImportReport:
+    """Create a vault at ``vault_path`` holding every entry of the legacy vault."""
+    from secrets_common.vault import NewAuthenticatorSlot, Vault
+
+    if vault_path.exists():
+        raise UsageError(
+            f"{vault_path} already exists; import into a new vault with --vault NEW_PATH"
+        )
+    legacy = LegacyVault.load(legacy_path)
+    if source is None:
+        from tokenring.keys import key_source
+
+        source = key_source()
+    opened = read_legacy(legacy, source)
+    vault, _ = Vault.create(
+        vault_path,
+        NewAuthenticatorSlot(slot_name, source),
+        reason=f"enrol your key in the new TokenRing vault {vault_path}",
+    )
+    try:
+        for service, user, password in opened.entries:
+            vault.write(entry_name(service, user), password.encode("utf-8"))
+        warnings = vault.warnings
+    finally:
+        vault.lock()
+    return ImportReport(vault_path, len(opened.entries), opened.touches + 1, warnings)
