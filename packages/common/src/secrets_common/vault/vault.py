@@ -19,15 +19,14 @@ A Vault object is not thread-safe; processes are serialised by a lock file.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import attrs
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken
 
 from secrets_common.errors import NotFoundError, UsageError, VaultError
 from secrets_common.vault import crypto, format
@@ -140,7 +139,7 @@ class Vault:
         with file.locked():
             if file.exists():
                 raise UsageError(f"{file.path} already exists")
-            line, body = _seal_file(header, keys.index_key, {}, now)
+            line, body = _seal_file(header, keys.index_key, {}, now, random(16))
             stamp = file.replace(line + b"\n" + body)
         vault = cls(file, _Loaded(line, header, body, stamp), random=random, clock=clock)
         vault._index_key = keys.index_key
@@ -245,22 +244,29 @@ class Vault:
 
     def write(self, name: str, value: bytes) -> None:
         """Create or replace entry ``name`` (needs unlock; 0 touches)."""
-        encoded = _name_bytes(name)
-        if not isinstance(value, bytes):
-            raise TypeError(f"a vault value must be bytes, got {type(value).__name__}")
+        self.write_many({name: value})
+
+    def write_many(self, items: Mapping[str, bytes]) -> None:
+        """Create or replace several entries in one file replace (0 touches)."""
+        encoded = {name: _name_bytes(name) for name in items}
+        for value in items.values():
+            if not isinstance(value, bytes):
+                raise TypeError(f"a vault value must be bytes, got {type(value).__name__}")
         with self._file.locked():
             self._refresh()
             self._need_unlocked()
-            record = self._seal_entry(encoded, value, int(self._clock()))
-            previous = self._entries.get(name)
-            self._entries[name] = record
+            now = int(self._clock())
+            records = {name: self._seal_entry(encoded[name], items[name], now) for name in items}
+            previous = {name: self._entries.get(name) for name in records}
+            self._entries.update(records)
             try:
                 self._store(self._loaded.header)
             except BaseException:
-                if previous is None:
-                    del self._entries[name]
-                else:
-                    self._entries[name] = previous
+                for name, record in previous.items():
+                    if record is None:
+                        del self._entries[name]
+                    else:
+                        self._entries[name] = record
                 raise
 
     def delete(self, name: str) -> None:
@@ -422,7 +428,7 @@ class Vault:
                     entry_key, header.read_public, random(crypto.KEY_SIZE), encoded
                 )
                 entries[name] = format.pack_record(encoded, resealed, token)
-            line, body = _seal_file(header, keys.index_key, entries, now)
+            line, body = _seal_file(header, keys.index_key, entries, now, random(16))
             stamp = self._file.replace(line + b"\n" + body)
         self._loaded = _Loaded(line, header, body, stamp)
         self._index_key = keys.index_key
@@ -481,7 +487,9 @@ class Vault:
         """Write ``header`` and the current entries (lock held, unlocked)."""
         if self._index_key is None:
             raise NotUnlockedError(f"vault {self.path} is locked; unlock it first")
-        line, body = _seal_file(header, self._index_key, self._entries, int(self._clock()))
+        line, body = _seal_file(
+            header, self._index_key, self._entries, int(self._clock()), self._random(16)
+        )
         stamp = self._file.replace(line + b"\n" + body)
         self._loaded = _Loaded(line, header, body, stamp)
 
@@ -510,7 +518,7 @@ def _load(file: VaultFile) -> _Loaded:
 
 def _open_index(path: Path, loaded: _Loaded, index_key: bytes) -> dict[str, bytes]:
     try:
-        plain = Fernet(crypto.fernet_key(index_key)).decrypt(base64.urlsafe_b64encode(loaded.body))
+        plain = crypto.fernet_decrypt_raw(index_key, loaded.body)
     except InvalidToken:
         raise VaultError(
             f"{path} is damaged or was tampered with: its index does not decrypt"
@@ -525,12 +533,11 @@ def _open_index(path: Path, loaded: _Loaded, index_key: bytes) -> dict[str, byte
 
 
 def _seal_file(
-    header: Header, index_key: bytes, entries: dict[str, bytes], now: int
+    header: Header, index_key: bytes, entries: dict[str, bytes], now: int, iv: bytes
 ) -> tuple[bytes, bytes]:
     line = format.encode_header(header)
     plain = format.pack_index(format.header_digest(line), entries.values(), len(entries))
-    token = Fernet(crypto.fernet_key(index_key)).encrypt_at_time(plain, now)
-    return line, base64.urlsafe_b64decode(token)
+    return line, crypto.fernet_encrypt_raw(index_key, plain, now, iv)
 
 
 def _slot_info(slot: format.Slot) -> SlotInfo:
