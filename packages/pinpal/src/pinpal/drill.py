@@ -1,0 +1,110 @@
+"""A practice session: prompts through an injected console, grading by the service."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import attrs
+
+from pinpal.engine import Memorization, Review
+from pinpal.secretgen import Kind
+from pinpal.service import CURRENT, Due, Pinpal
+
+
+class Console(Protocol):
+    def say(self, text: str) -> None: ...
+
+    def ask_secret(self, prompt: str) -> str:
+        """Read one line without echo."""
+        ...
+
+
+@attrs.frozen
+class Summary:
+    practised: int = 0
+    correct: int = 0
+    learned: tuple[str, ...] = ()
+
+
+def unit(record: Memorization) -> str:
+    if record.kind is Kind.WORDS or (record.kind is Kind.EXISTING and record.separator == " "):
+        return "word"
+    if record.kind is Kind.DIGITS:
+        return "digit"
+    return "part" if record.separator else "character"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def describe(record: Memorization) -> str:
+    hidden, forgotten, total = record.progress
+    size = plural(total, unit(record))
+    strength = "" if record.bits is None else f", {record.bits:.1f} bits"
+    if record.learned:
+        return f"{size}{strength}, learned"
+    return f"{size}{strength}, {hidden} hidden, {forgotten} forgotten"
+
+
+def practise(service: Pinpal, due: Due, console: Console) -> tuple[bool, bool]:
+    """Up to ``max_attempts`` tries at one secret; returns (correct, just learned)."""
+    name = (
+        due.label if due.role == CURRENT else f"{due.label} (old secret, until the new is learned)"
+    )
+    record = due.record
+    for attempt in range(1, service.policy.max_attempts + 1):
+        console.say(f"{name}: {record.hint()}")
+        answer = console.ask_secret(f"{name}> ")
+        review, retired = service.answer(due.label, due.role, answer)
+        record = review.record
+        if review.correct:
+            console.say("right.")
+            _report_progress(review, record, console)
+            if retired:
+                console.say(f"the old secret of {due.label!r} is retired: use the new one now.")
+            return True, review.just_learned
+        console.say(_miss(review, record))
+        if attempt == service.policy.max_attempts:
+            console.say(f"no more tries at {name!r} this time; it comes back soon.")
+    return False, False
+
+
+def _report_progress(review: Review, record: Memorization, console: Console) -> None:
+    word = unit(record)
+    if review.streak_reset:
+        console.say("it had been a long while: the streak starts again.")
+    if review.newly_hidden:
+        console.say(f"now hidden (°): {plural(len(review.newly_hidden), word)} more.")
+    if review.newly_forgotten:
+        console.say(
+            f"PINPal has now forgotten {plural(len(review.newly_forgotten), word)} (•): "
+            "only you know it."
+        )
+    if review.just_learned:
+        console.say("learned! PINPal keeps only a slow hash of it now.")
+
+
+def _miss(review: Review, record: Memorization) -> str:
+    word = unit(record)
+    if review.wrong_length:
+        return f"not quite: it has {plural(len(record.positions), word)}. It is: {record.reveal()}"
+    if review.error_among_forgotten:
+        return f"not quite: every stored {word} is right, so a forgotten one (•) is wrong."
+    places = ", ".join(str(i + 1) for i in review.wrong_positions)
+    return f"not quite ({word} {places}). It is: {record.reveal()}"
+
+
+def drill(service: Pinpal, console: Console, only: str | None = None) -> Summary:
+    """Practise every due secret (or only ``only``)."""
+    due = [d for d in service.due() if only is None or d.label == only]
+    if not due:
+        return Summary()
+    correct = 0
+    learned: list[str] = []
+    for item in due:
+        right, just_learned = practise(service, item, console)
+        correct += right
+        if just_learned:
+            learned.append(item.label)
+    return Summary(len(due), correct, tuple(learned))

@@ -1,0 +1,165 @@
+"""PINPal's operations over a store, a clock, randomness and a hash cost.
+
+Everything that decides is in :mod:`pinpal.engine`; this module loads and
+saves label entries, keeps the due-time file current, and handles rotation.
+No prompts or printing here (see :mod:`pinpal.drill` and :mod:`pinpal.cli`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+
+from pinpal import engine
+from pinpal.codec import LabelEntry, decode_entry, encode_entry
+from pinpal.duefile import write_due
+from pinpal.engine import DEFAULT_POLICY, Memorization, Policy, Review
+from pinpal.entropy import SYSTEM_ENTROPY, Entropy
+from pinpal.kdf import SALT_LENGTH, ScryptParams, Verifier
+from pinpal.secretgen import NewSecret
+from pinpal.store import RecordStore
+from secrets_common.errors import NotFoundError, UsageError
+
+LABEL_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
+CURRENT = "current"
+RETIRING = "retiring"
+
+
+@attrs.frozen
+class Due:
+    label: str
+    role: str
+    record: Memorization
+
+
+class Pinpal:
+    def __init__(
+        self,
+        store: RecordStore,
+        state_dir: Path,
+        clock: Callable[[], float],
+        kdf_params: Callable[[], ScryptParams],
+        entropy: Entropy = SYSTEM_ENTROPY,
+        policy: Policy = DEFAULT_POLICY,
+    ) -> None:
+        self.store = store
+        self.state_dir = state_dir
+        self.clock = clock
+        self.kdf_params = kdf_params
+        self.entropy = entropy
+        self.policy = policy
+
+    # -- reading ---------------------------------------------------------
+
+    def entry(self, label: str) -> LabelEntry:
+        return decode_entry(self.store.read(label), label)
+
+    def entries(self) -> list[LabelEntry]:
+        return [self.entry(label) for label in self.store.labels()]
+
+    def due(self) -> list[Due]:
+        now = self.clock()
+        return [
+            Due(entry.label, role, record)
+            for entry in self.entries()
+            for role, record in entry.records()
+            if record.due_at(self.policy) <= now
+        ]
+
+    # -- changing --------------------------------------------------------
+
+    def _verifier(self, secret: NewSecret) -> Verifier:
+        salt = self.entropy.token_bytes(SALT_LENGTH)
+        return Verifier.make(secret.text.encode("utf-8"), salt, self.kdf_params())
+
+    def new(self, label: str, secret: NewSecret) -> LabelEntry:
+        check_label(label)
+        if label in self.store.labels():
+            raise UsageError(
+                f"a secret called {label!r} exists; `rotate {label}` replaces it, "
+                f"`drop {label}` removes it"
+            )
+        entry = LabelEntry(label, engine.start(secret, self._verifier(secret), self.clock()))
+        self._save(entry)
+        return entry
+
+    def rotate(self, label: str, secret: NewSecret) -> LabelEntry:
+        """A new secret under ``label``; the one in use stays until it is learned.
+
+        Rotating again before then replaces the unlearned new secret and keeps
+        the one still in use.
+        """
+        old = self.entry(label)
+        retiring = old.retiring if old.retiring is not None else old.current
+        fresh = engine.start(secret, self._verifier(secret), self.clock())
+        entry = LabelEntry(label, fresh, retiring)
+        self._save(entry)
+        return entry
+
+    def drop(self, label: str) -> None:
+        if label not in self.store.labels():
+            raise NotFoundError(f"no secret is called {label!r}")
+        self.store.delete(label)
+        self.refresh_due()
+
+    def put(self, entry: LabelEntry) -> None:
+        """Store an entry as it is (legacy import)."""
+        check_label(entry.label)
+        self._save(entry)
+
+    def answer(self, label: str, role: str, answer: str) -> tuple[Review, bool]:
+        """Grade an answer for a label's current or retiring secret.
+
+        Returns the review and whether a retiring secret was retired by it.
+        """
+        entry = self.entry(label)
+        record = entry.current if role == CURRENT else entry.retiring
+        if record is None:
+            raise NotFoundError(f"{label!r} has no secret being retired")
+        result = engine.review(record, answer, self.clock(), self.policy)
+        updated = result.record
+        if result.correct:
+            updated = self._rehash_if_stale(updated, answer)
+        retired = False
+        if role == CURRENT:
+            retiring = entry.retiring
+            if updated.learned and retiring is not None:
+                retiring, retired = None, True
+            entry = LabelEntry(label, updated, retiring)
+        else:
+            entry = LabelEntry(label, entry.current, updated)
+        self._save(entry)
+        return attrs.evolve(result, record=updated), retired
+
+    def _rehash_if_stale(self, record: Memorization, answer: str) -> Memorization:
+        # The only moment PINPal holds the whole secret again: bring an old
+        # hash (an imported one, a cheaper machine's) up to this machine's cost.
+        params = self.kdf_params()
+        if record.verifier.params == params:
+            return record
+        salt = self.entropy.token_bytes(SALT_LENGTH)
+        verifier = Verifier.make(engine.answer_bytes(record, answer), salt, params)
+        return engine.with_verifier(record, verifier)
+
+    def _save(self, entry: LabelEntry) -> None:
+        self.store.write(entry.label, encode_entry(entry))
+        self.refresh_due()
+
+    def next_due(self) -> float | None:
+        times = [
+            record.due_at(self.policy) for entry in self.entries() for _, record in entry.records()
+        ]
+        return min(times) if times else None
+
+    def refresh_due(self) -> None:
+        write_due(self.state_dir, self.next_due())
+
+
+def check_label(label: str) -> None:
+    if not LABEL_PATTERN.match(label) or label != label.strip():
+        raise UsageError(
+            "a label is 1 to 100 printable characters, without leading or trailing spaces"
+        )

@@ -1,0 +1,75 @@
+"""The real :class:`~pinpal.store.RecordStore`: one shared-core vault file.
+
+The vault lives at ``SECRETS_HOME/pinpal/vault`` and is opened through a
+keyring slot: a random key kept by ``keyring`` (the OS keychain on a desktop;
+the hardware key where TokenRing is the keyring backend). One entry per label.
+The vault is created on first write, not on a read of an empty state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pinpal.store import RecordStore
+from secrets_common.errors import NotFoundError
+from secrets_common.vault import KeyringBackend, NewKeyringSlot, Opener, Vault, system_keyring
+
+VAULT_FILE = "vault"
+REASON = "PINPal: practise your secrets"
+
+
+class VaultStore:
+    def __init__(
+        self,
+        path: Path,
+        keyring: Callable[[], KeyringBackend] = system_keyring,
+    ) -> None:
+        self.path = path
+        self._keyring_factory = keyring
+        self._backend: KeyringBackend | None = None
+        self._vault: Vault | None = None
+
+    def _opener(self) -> Opener:
+        if self._backend is None:
+            self._backend = self._keyring_factory()
+        return Opener(keyring=self._backend)
+
+    def _open(self, create: bool) -> Vault | None:
+        if self._vault is not None:
+            return self._vault
+        opener = self._opener()
+        if not self.path.exists():
+            if not create:
+                return None
+            self._vault, _ = Vault.create(
+                self.path, NewKeyringSlot(backend=opener.keyring or self._keyring_factory())
+            )
+        else:
+            self._vault = Vault.open(self.path).unlock(opener, reason=REASON)
+        return self._vault
+
+    def labels(self) -> list[str]:
+        vault = self._open(create=False)
+        return [] if vault is None else vault.names()
+
+    def read(self, label: str) -> bytes:
+        vault = self._open(create=False)
+        if vault is None or label not in vault:
+            raise NotFoundError(f"no secret is called {label!r}")
+        return vault.read(label, self._opener(), reason=REASON)
+
+    def write(self, label: str, data: bytes) -> None:
+        vault = self._open(create=True)
+        if vault is None:  # pragma: no cover - create=True always yields a vault
+            raise NotFoundError(str(self.path))
+        vault.write(label, data)
+
+    def delete(self, label: str) -> None:
+        vault = self._open(create=False)
+        if vault is None:
+            raise NotFoundError(f"no secret is called {label!r}")
+        vault.delete(label)
+
+
+_check: type[RecordStore] = VaultStore
