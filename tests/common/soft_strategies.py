@@ -200,3 +200,22 @@ class SoftKey:
             extensions=extensions,
         )
         return self.client().get_assertion(options).get_response(0)
+
+
+# CBOR values python-fido2 can encode: what a confused or hostile platform
+# might put anywhere in a request.
+cbor_scalars = (
+    st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.binary(max_size=80)
+    | st.text(max_size=20)
+    | st.booleans()
+)
+cbor_values = st.recursive(
+    cbor_scalars,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.integers(-3, 12) | st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+request_maps = st.dictionaries(st.integers(0, 12), cbor_values, max_size=8)
