@@ -21,6 +21,13 @@ KEYRING_SERVICE = "secrets-toolkit"
 DEFAULT_RP_ID = "secrets-toolkit"
 """The relying-party id of credentials the vault creates on security keys."""
 
+NO_KEYRING = (
+    "no usable OS keyring: install and start a Secret Service provider "
+    "(gnome-keyring or KWallet), or choose a backend with PYTHON_KEYRING_BACKEND "
+    "(see `python -m keyring --list-backends`)"
+)
+"""Why a keyring slot cannot be used here, and what to install or configure."""
+
 
 class KeyringBackend(Protocol):
     """The part of :class:`keyring.backend.KeyringBackend` the vault uses."""
@@ -100,20 +107,40 @@ def system_keyring() -> KeyringBackend:
     """The OS keyring chosen by the ``keyring`` library, or one clear error.
 
     Raises :class:`KeyringUnavailableError` on a machine with no usable backend
-    instead of failing later inside a read.
+    instead of failing later inside a read. TokenRing's own backend is passed
+    over: it keeps its passwords in a vault, so a vault's keyring slot stored
+    there would need a touch and a second vault to open.
     """
     import keyring
+    import keyring.backend
+    import keyring.backends.chainer
     import keyring.backends.fail
     import keyring.errors
 
     try:
-        backend = keyring.get_keyring()
+        backend: keyring.backend.KeyringBackend | None = keyring.get_keyring()
+        if _is_vault_backed(backend):
+            usable = [
+                candidate
+                for candidate in keyring.backend.get_all_keyring()
+                if not _is_vault_backed(candidate)
+                and not isinstance(
+                    candidate,
+                    keyring.backends.fail.Keyring | keyring.backends.chainer.ChainerBackend,
+                )
+            ]
+            usable.sort(key=lambda candidate: candidate.priority, reverse=True)
+            backend = usable[0] if usable else None
     except keyring.errors.KeyringError as error:
         raise KeyringUnavailableError(f"the OS keyring could not be loaded: {error}") from None
-    if isinstance(backend, keyring.backends.fail.Keyring):
-        raise KeyringUnavailableError(
-            "no usable OS keyring: install and start a Secret Service provider "
-            "(gnome-keyring or KWallet), or choose a backend with PYTHON_KEYRING_BACKEND "
-            "(see `python -m keyring --list-backends`)"
-        )
+    if backend is None or isinstance(backend, keyring.backends.fail.Keyring):
+        raise KeyringUnavailableError(NO_KEYRING)
     return backend
+
+
+def _is_vault_backed(backend: object) -> bool:
+    import keyring.backends.chainer
+
+    if isinstance(backend, keyring.backends.chainer.ChainerBackend):
+        return any(_is_vault_backed(inner) for inner in backend.backends)
+    return type(backend).__module__.split(".")[0] == "tokenring"

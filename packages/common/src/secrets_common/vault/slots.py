@@ -33,6 +33,7 @@ from secrets_common.vault.format import (
     Slot,
 )
 from secrets_common.vault.opener import (
+    NO_KEYRING,
     KeyringBackend,
     NewAuthenticatorSlot,
     NewKeyringSlot,
@@ -207,6 +208,8 @@ def _keyring_secret(backend: KeyringBackend, slot: KeyringSlot) -> bytes | None:
 
     try:
         stored = backend.get_password(slot.service, slot.username)
+    except keyring.errors.NoKeyringError:
+        raise KeyringUnavailableError(NO_KEYRING) from None
     except keyring.errors.KeyringError as error:
         raise KeyringUnavailableError(f"the OS keyring refused to answer: {error}") from None
     if stored is None:
@@ -279,6 +282,8 @@ def store_keyring_secret(
 
     try:
         backend.set_password(service, username, base64.b64encode(secret).decode("ascii"))
+    except keyring.errors.NoKeyringError:
+        raise KeyringUnavailableError(NO_KEYRING) from None
     except keyring.errors.KeyringError as error:
         raise KeyringUnavailableError(
             f"the OS keyring refused to store a secret: {error}"
