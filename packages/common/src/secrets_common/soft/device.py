@@ -5,13 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fido2.ctap import STATUS, CtapDevice, CtapError
 from fido2.hid import CAPABILITY, CTAPHID
 
-from secrets_common.soft.commands import process
-from secrets_common.soft.session import Context, Presence, Session, presence_from_environment
 from secrets_common.soft.state import StateFile
+
+if TYPE_CHECKING:
+    from secrets_common.soft.session import Session
 
 WARNING_TEMPLATE = (
     "warning: using the software authenticator {path}: secrets are not hardware-protected"
@@ -35,13 +37,13 @@ class SoftAuthenticator(CtapDevice):
     ``ClientError.ERR.TIMEOUT``).
     """
 
-    def __init__(
-        self, path: Path, *, presence: Callable[[], bool] = presence_from_environment
-    ) -> None:
+    def __init__(self, path: Path, *, presence: Callable[[], bool] | None = None) -> None:
+        """``presence`` decides each touch; by default SECRETS_SOFT_PRESENCE does."""
         self._path = Path(path)
         self._state_file = StateFile(self._path)
         self._presence = presence
-        self._session = Session()
+        # Created at the first request: the key "powers up" when first used.
+        self._session: Session | None = None
         # One request at a time per object, as on a USB key.
         self._busy = threading.Lock()
 
@@ -76,9 +78,26 @@ class SoftAuthenticator(CtapDevice):
         if cmd != CTAPHID.CBOR:
             # What a CTAP2-only HID key answers to U2F messages and the rest.
             raise CtapError(CtapError.ERR.INVALID_COMMAND)
-        presence = Presence(granted=self._presence, event=event, on_keepalive=on_keepalive)
-        with self._busy, self._state_file.transaction() as box:
-            return process(Context(box=box, session=self._session, presence=presence), bytes(data))
+        # The protocol machinery loads on first use, keeping imports cheap.
+        from secrets_common.soft.commands import process
+        from secrets_common.soft.session import (
+            Context,
+            Presence,
+            Session,
+            presence_from_environment,
+        )
+
+        presence = Presence(
+            granted=self._presence or presence_from_environment,
+            event=event,
+            on_keepalive=on_keepalive,
+        )
+        with self._busy:
+            if self._session is None:
+                self._session = Session()
+            with self._state_file.transaction() as box:
+                context = Context(box=box, session=self._session, presence=presence)
+                return process(context, bytes(data))
 
     def close(self) -> None:
         """Nothing to release: the state file is only open during a request."""

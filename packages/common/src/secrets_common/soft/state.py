@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from secrets_common.errors import AuthenticatorError
 
@@ -29,6 +29,8 @@ FORMAT_VERSION = 1
 PIN_RETRIES_MAX = 8
 MASTER_SECRET_LENGTH = 32
 PIN_HASH_LENGTH = 16
+# Requests are milliseconds long; a lock held this long is a hung process.
+LOCK_TIMEOUT = 30.0
 
 
 class SoftStateError(AuthenticatorError):
@@ -129,7 +131,7 @@ class StateFile:
     _lock: FileLock = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self._lock = FileLock(str(self.lock_path), mode=0o600)
+        self._lock = FileLock(str(self.lock_path), mode=0o600, timeout=LOCK_TIMEOUT)
 
     @property
     def lock_path(self) -> Path:
@@ -145,6 +147,11 @@ class StateFile:
         self._ensure_parent()
         try:
             self._lock.acquire()
+        except Timeout:
+            raise SoftStateError(
+                f"{self.path} is busy: another process has held {self.lock_path}"
+                f" for {LOCK_TIMEOUT:.0f} s"
+            ) from None
         except OSError as error:
             raise SoftStateError(f"cannot lock {self.lock_path}: {error.strerror}") from None
         try:
