@@ -22,7 +22,7 @@ import hmac
 import attrs
 
 from pinpal.kdf import Verifier
-from pinpal.memory import DAY, DEFAULT_MODEL, HOUR, MemoryModel
+from pinpal.memory import DAY, DEFAULT_MODEL, MemoryModel
 from pinpal.secretgen import Kind, NewSecret, chunk_size, split_answer
 
 SHOWN_PLACEHOLDER = "°"
@@ -40,8 +40,8 @@ class Policy:
     """When tokens move on, and how a session is limited."""
 
     model: MemoryModel = DEFAULT_MODEL
-    introduce_at: float = 12 * HOUR
-    forget_at: float = 3 * DAY
+    introduce_at: float = 1 * DAY
+    forget_at: float = 7 * DAY
     # A practice this much later than planned (and at least min_gap late)
     # restarts the streak: hidden tokens must earn their stability again.
     gap_factor: float = 4.0

@@ -13,7 +13,7 @@ scheduled when that falls to the retention target (0.9, FSRS's default)::
     interval = -ln(target) / sum(1 / S_i)
 
 A correct recall multiplies S by a growth factor that is larger the more the
-token had decayed (the spacing effect; about 2.5x when recalled right at the
+token had decayed (the spacing effect; about 2x when recalled right at the
 target, hardly anything when recalled again a minute later)::
 
     S' = S * (1 + GAIN * (1 - R) / (1 - target))       (capped at MAX_GROWTH)
@@ -38,9 +38,9 @@ DAY = 86400.0
 @attrs.frozen
 class MemoryModel:
     target: float = 0.9
-    initial: float = 2 * HOUR
-    gain: float = 1.5
-    max_growth: float = 5.0
+    initial: float = 4 * HOUR
+    gain: float = 1.0
+    max_growth: float = 4.0
     lapse: float = 0.3
     minimum: float = 10 * MINUTE
     min_interval: float = 1 * MINUTE

@@ -1,0 +1,199 @@
+"""The learning engine, driven by an injected clock and seeded randomness."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pinpal import engine
+from pinpal.codec import LabelEntry, encode_entry
+from pinpal.engine import DEFAULT_POLICY, Memorization, Stage
+from pinpal.memory import DAY, HOUR
+from pinpal.secretgen import NewSecret, generate_digits, generate_words
+from tests.pinpal.helpers import START, seeded_entropy, tiny_verifier
+
+
+def new_record(secret: NewSecret, now: float = START) -> Memorization:
+    return engine.start(secret, tiny_verifier(secret), now)
+
+
+def learn(record: Memorization, text: str, limit: int = 200) -> tuple[Memorization, int, float]:
+    """Answer correctly at every due time until learned: (record, practices, time)."""
+    now = record.created
+    for count in range(1, limit + 1):
+        now = max(now, record.due_at())
+        record = engine.review(record, text, now).record
+        if record.learned:
+            return record, count, now
+    raise AssertionError(f"not learned after {limit} practices")
+
+
+def test_a_new_record_shows_everything_and_is_due_at_once() -> None:
+    secret = generate_words(4, seeded_entropy(1))
+    record = new_record(secret)
+    assert record.hint() == secret.text
+    assert record.due_at() == START
+    assert record.progress == (0, 0, 4)
+
+
+def test_first_right_answer_hides_the_first_chunk_only() -> None:
+    secret = generate_words(4, seeded_entropy(2))
+    result = engine.review(new_record(secret), secret.text, START)
+    assert result.correct
+    assert result.newly_hidden == (0,)
+    words = secret.tokens
+    assert result.record.hint() == " ".join(["°", *words[1:]])
+    # About 25 minutes: -ln(0.9) of the initial four-hour stability.
+    assert result.record.due_at() - START == pytest.approx(0.1054 * 4 * HOUR, rel=0.01)
+
+
+def test_digits_are_introduced_four_at_a_time() -> None:
+    secret = generate_digits(8, seeded_entropy(3))
+    result = engine.review(new_record(secret), secret.text, START)
+    assert result.newly_hidden == (0, 1, 2, 3)
+    assert result.record.hint() == "°°°°" + secret.text[4:]
+
+
+def test_learning_hides_then_forgets_every_token_and_keeps_only_the_hash() -> None:
+    secret = generate_words(5, seeded_entropy(4))
+    record, practices, when = learn(new_record(secret), secret.text)
+    assert record.hint() == " ".join(["•"] * 5)
+    assert all(p.token is None for p in record.positions)
+    assert record.learned_at == when
+    assert 10 <= practices <= 60
+    assert record.verifier.verify(secret.text.encode())
+
+
+def test_intervals_grow_past_a_day_once_learned() -> None:
+    secret = generate_words(5, seeded_entropy(5))
+    record, _, now = learn(new_record(secret), secret.text)
+    intervals = []
+    for _ in range(16):
+        now = record.due_at()
+        record = engine.review(record, secret.text, now).record
+        intervals.append(record.interval())
+    assert intervals == sorted(intervals)
+    assert intervals[-1] > DAY
+
+
+def test_a_wrong_answer_shortens_the_interval_and_names_the_stored_mistake() -> None:
+    secret = generate_words(3, seeded_entropy(6))
+    record = engine.review(new_record(secret), secret.text, START).record
+    now = record.due_at()
+    right = engine.review(record, secret.text, now).record
+    wrong_text = " ".join(["zzz", *secret.tokens[1:]])
+    wrong = engine.review(record, wrong_text, now)
+    assert not wrong.correct
+    assert wrong.wrong_positions == (0,)
+    assert wrong.record.interval() < record.interval() < right.interval()
+    assert wrong.record.streak == 0
+    assert wrong.record.reveal() == secret.text
+
+
+def test_a_wrong_forgotten_token_is_reported_without_knowing_which() -> None:
+    secret = generate_words(2, seeded_entropy(7))
+    record = new_record(secret)
+    now = START
+    while record.positions[0].stage is not Stage.FORGOTTEN:
+        now = max(now, record.due_at())
+        record = engine.review(record, secret.text, now).record
+    typed = " ".join(["wrongword", *secret.tokens[1:]])
+    result = engine.review(record, typed, record.due_at())
+    assert not result.correct
+    assert result.error_among_forgotten
+    assert result.record.positions[0].stability < record.positions[0].stability
+
+
+def test_wrong_length_is_its_own_mistake() -> None:
+    secret = generate_words(3, seeded_entropy(8))
+    result = engine.review(new_record(secret), secret.tokens[0], START)
+    assert result.wrong_length
+    assert not result.correct
+
+
+def test_a_long_gap_resets_the_streak_and_hidden_progress() -> None:
+    secret = generate_words(4, seeded_entropy(9))
+    record = new_record(secret)
+    now = START
+    for _ in range(3):
+        now = max(now, record.due_at())
+        record = engine.review(record, secret.text, now).record
+    assert record.streak == 3
+    late = engine.review(record, secret.text, now + 30 * DAY)
+    assert late.streak_reset
+    assert late.record.streak == 1
+    on_time = engine.review(record, secret.text, record.due_at())
+    assert not on_time.streak_reset
+    assert on_time.record.streak == 4
+
+
+def test_answers_are_graded_case_and_space_insensitively_for_words() -> None:
+    secret = generate_words(3, seeded_entropy(10))
+    typed = "  " + "  ".join(secret.tokens).upper()
+    assert engine.review(new_record(secret), typed, START).correct
+
+
+def test_repr_of_a_record_shows_no_token() -> None:
+    secret = generate_words(3, seeded_entropy(11))
+    record = new_record(secret)
+    assert all(t not in repr(record) for t in secret.tokens)
+    assert all(t not in repr(record.positions) for t in secret.tokens)
+
+
+seeds = st.integers(min_value=0, max_value=2**32)
+
+
+@given(seed=seeds, words=st.integers(min_value=1, max_value=6))
+def test_property_the_hash_verifies_exactly_the_generated_secret(seed: int, words: int) -> None:
+    secret = generate_words(words, seeded_entropy(seed))
+    record = new_record(secret)
+    assert record.verifier.verify(secret.text.encode())
+    other = generate_words(words, seeded_entropy(seed + 1))
+    if other.text != secret.text:
+        assert not record.verifier.verify(other.text.encode())
+    assert not record.verifier.verify((secret.text + " x").encode())
+
+
+_ORDER = {Stage.SHOWN: 0, Stage.HIDDEN: 1, Stage.FORGOTTEN: 2}
+
+
+@given(
+    seed=seeds,
+    steps=st.lists(
+        st.tuples(st.booleans(), st.floats(min_value=0, max_value=3 * DAY)),
+        min_size=1,
+        max_size=25,
+    ),
+)
+def test_property_correct_answers_never_lose_progress(
+    seed: int, steps: list[tuple[bool, float]]
+) -> None:
+    secret = generate_digits(6, seeded_entropy(seed))
+    record = new_record(secret)
+    now = START
+    for correct, wait in steps:
+        now += wait
+        typed = secret.text if correct else "0" * 7
+        gap_limit = max(DEFAULT_POLICY.min_gap, DEFAULT_POLICY.gap_factor * record.interval())
+        late = record.last_review is not None and now - record.last_review > gap_limit
+        after = engine.review(record, typed, now)
+        if correct:
+            assert after.correct
+            for old, new in zip(record.positions, after.record.positions, strict=True):
+                assert _ORDER[new.stage] >= _ORDER[old.stage]
+                if not late:
+                    assert new.stability >= old.stability
+            assert after.record.successes == record.successes + 1
+        record = after.record
+
+
+@given(seed=seeds, words=st.integers(min_value=1, max_value=5), label=st.text(min_size=1))
+def test_property_a_learned_record_stores_no_token(seed: int, words: int, label: str) -> None:
+    secret = generate_words(words, seeded_entropy(seed))
+    record, _, _ = learn(new_record(secret), secret.text)
+    stored = encode_entry(LabelEntry("x", record))
+    for token in secret.tokens:
+        assert token.encode() not in stored
+    assert attrs.evolve(record, verifier=record.verifier).learned
