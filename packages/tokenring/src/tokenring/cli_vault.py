@@ -12,7 +12,7 @@ import typer
 from secrets_common.errors import UsageError
 from tokenring import keys
 from tokenring.cli_common import JsonOption, VaultOption, vault_path, warn
-from tokenring.ring import open_vault
+from tokenring.ring import lock_timeout, open_vault
 
 NameOption = Annotated[
     str | None,
@@ -71,7 +71,11 @@ def register(app: typer.Typer) -> None:
         recovery = NewRecoverySlot() if _want_recovery(recovery_code) else None
         slot = NewAuthenticatorSlot(name or "key-1", keys.key_source())
         created, code = Vault.create(
-            path, slot, recovery=recovery, reason=f"create the TokenRing vault {path}"
+            path,
+            slot,
+            recovery=recovery,
+            reason=f"create the TokenRing vault {path}",
+            lock_timeout=lock_timeout(),
         )
         typer.echo(f"created {path}", err=True)
         if code is not None:

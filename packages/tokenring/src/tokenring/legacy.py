@@ -38,7 +38,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from secrets_common.errors import UsageError, VaultError
 from secrets_common.keysource import SECRET_SIZE, Credential, KeySource
-from tokenring.ring import entry_name
+from tokenring.ring import entry_name, lock_timeout
 
 LEGACY_RP_ID = "hardware.keychain.glyph.im"
 
@@ -221,6 +221,7 @@ def import_legacy(
         vault_path,
         NewAuthenticatorSlot(slot_name, source),
         reason=f"enrol your key in the new TokenRing vault {vault_path}",
+        lock_timeout=lock_timeout(),
     )
     try:
         for service, user, password in opened.entries:

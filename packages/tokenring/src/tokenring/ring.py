@@ -10,9 +10,11 @@ and listing work on the unlocked vault without a touch, and unlock it first
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
-from secrets_common.errors import NotFoundError, VaultError
+from secrets_common.errors import NotFoundError, UsageError, VaultError
 from secrets_common.vault import Opener, Vault
 
 
@@ -40,11 +42,25 @@ class MissingVaultError(NotFoundError):
     """There is no vault file yet."""
 
 
+LOCK_TIMEOUT_VARIABLE = "TOKENRING_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+def lock_timeout(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds to wait for another writer's lock on the vault file (``TOKENRING_LOCK_TIMEOUT``)."""
+    text = (os.environ if environ is None else environ).get(LOCK_TIMEOUT_VARIABLE, "")
+    try:
+        value = float(text) if text else DEFAULT_LOCK_TIMEOUT
+    except ValueError:
+        raise UsageError(f"{LOCK_TIMEOUT_VARIABLE} must be a number of seconds") from None
+    return max(0.0, value)
+
+
 def open_vault(path: Path) -> Vault:
     """The vault at ``path``, locked; a one-line hint when there is none yet."""
     if not path.exists():
         raise MissingVaultError(f"no TokenRing vault at {path}; create one with `tokenring init`")
-    return Vault.open(path)
+    return Vault.open(path, lock_timeout=lock_timeout())
 
 
 class Ring:

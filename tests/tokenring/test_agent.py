@@ -1,0 +1,336 @@
+"""The agent as a real subprocess: serving, touches, frames, timeouts, sockets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import struct
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cli import run
+from tests.tokenring.conftest import AgentProcess, agent_running, start_agent, touches
+from tokenring import locations, protocol
+from tokenring.client import AgentFailure, request
+
+POLL = 0.05
+PATIENCE = 15.0
+
+
+def wait_until_locked(agent: AgentProcess) -> float:
+    """Poll the agent's status (bounded) until it reports itself locked."""
+    started = time.monotonic()
+    while time.monotonic() - started < PATIENCE:
+        if agent.status()["locked"] is True:
+            return time.monotonic() - started
+        time.sleep(POLL)
+    raise AssertionError("the agent did not lock itself")
+
+
+def test_get_through_agent_costs_one_touch_each_and_set_costs_none(
+    agent: AgentProcess, soft_key: Path
+) -> None:
+    after_start = touches(soft_key)
+    stored = run(
+        "tokenring", "set", "https://upload.pypi.org/legacy/", "__token__", input="s3cret\n"
+    )
+    assert stored.returncode == 0, stored.stderr
+    assert touches(soft_key) == after_start
+    for expected in (1, 2):
+        got = run("tokenring", "get", "https://upload.pypi.org/legacy/", "__token__")
+        assert got.returncode == 0, got.stderr
+        assert got.stdout == "s3cret\n"
+        assert touches(soft_key) == after_start + expected
+    listed = run("tokenring", "list")
+    assert listed.stdout == "https://upload.pypi.org/legacy/\t__token__\n"
+    assert touches(soft_key) == after_start + 2
+
+
+def test_touch_prompt_names_the_entry_and_the_caller(agent: AgentProcess) -> None:
+    run("tokenring", "set", "pypi", "__token__", input="x")
+    got = run("tokenring", "get", "pypi", "__token__")
+    assert "tokenring (pid " in got.stderr
+    assert "wants 'pypi' / '__token__' — touch your key" in got.stderr
+
+
+def test_missing_entry_through_agent_costs_no_touch(agent: AgentProcess, soft_key: Path) -> None:
+    before = touches(soft_key)
+    got = run("tokenring", "get", "pypi", "nobody")
+    assert got.returncode == 1
+    assert got.stderr == "error: no entry for nobody in pypi\n"
+    assert touches(soft_key) == before
+
+
+def test_socket_is_private(agent: AgentProcess) -> None:
+    path = Path(locations.socket_path())
+    assert stat.S_ISSOCK(path.stat().st_mode)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert path.parent == Path(os.environ["XDG_RUNTIME_DIR"]) / "secrets-toolkit"
+
+
+def test_agent_is_hardened(agent: AgentProcess) -> None:
+    status = agent.status()
+    assert status["hardening"] == ["no-core-dumps", "no-ptrace"]
+    limits = Path(f"/proc/{agent.process.pid}/limits").read_text()
+    core = next(line for line in limits.splitlines() if line.startswith("Max core file size"))
+    assert core.split()[4:6] == ["0", "0"]
+
+
+def _raw_connection() -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(10)
+    sock.connect(locations.socket_path())
+    return sock
+
+
+def _closed_after(sock: socket.socket) -> list[bytes]:
+    """Everything the agent sends until it closes the connection.
+
+    Closing with unread input makes the kernel reset the connection, which
+    may discard the agent's last answer: that counts as closed too.
+    """
+    received = []
+    try:
+        while chunk := sock.recv(65536):
+            received.append(chunk)
+    except ConnectionResetError:
+        pass
+    return received
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        struct.pack(">I", 5) + b"nope!",  # not JSON
+        struct.pack(">I", 2) + b"[]",  # not an object
+        protocol.encode({"op": "status"}).replace(b'"v":1', b'"v":9'),  # another version
+        struct.pack(">I", 4) + b"\xff\xfe\x00\x01",  # not UTF-8
+    ],
+    ids=["not-json", "not-object", "version", "not-utf8"],
+)
+def test_malformed_frame_closes_only_that_connection(agent: AgentProcess, garbage: bytes) -> None:
+    bystander = _raw_connection()
+    with _raw_connection() as bad:
+        bad.sendall(garbage)
+        answer = b"".join(_closed_after(bad))
+    assert b'"ok":false' in answer
+    protocol.write_frame(bystander, {"op": "status"})
+    assert protocol.read_frame(bystander)["ok"] is True
+    bystander.close()
+    assert agent.process.poll() is None
+
+
+def test_oversized_frame_is_refused_unread(agent: AgentProcess) -> None:
+    with _raw_connection() as bad:
+        bad.sendall(struct.pack(">I", protocol.MAX_FRAME + 1) + b"x" * 1024)
+        answer = b"".join(_closed_after(bad))
+    assert answer == b"" or b"exceeds" in answer
+    assert agent.status()["ok"] is True
+
+
+def test_truncated_frame_keeps_others_served(agent: AgentProcess) -> None:
+    stalled = _raw_connection()
+    stalled.sendall(struct.pack(">I", 100) + b'{"v":1,')  # and never the rest
+    assert agent.status()["ok"] is True  # served while that connection hangs
+    stalled.close()
+    with _raw_connection() as cut:
+        cut.sendall(struct.pack(">I", 100) + b'{"v":1,')
+        cut.shutdown(socket.SHUT_WR)
+        assert b"truncated" in b"".join(_closed_after(cut))
+    assert agent.status()["ok"] is True
+
+
+def test_concurrent_clients_are_all_served(agent: AgentProcess, soft_key: Path) -> None:
+    vault = locations.vault_path()
+    for number in range(4):
+        request(
+            {
+                "op": "set",
+                "service": "svc",
+                "user": f"u{number}",
+                "value": f"p{number}",
+                "vault": vault,
+            }
+        )
+    before = touches(soft_key)
+    results: dict[int, str] = {}
+    failures: list[BaseException] = []
+
+    def client(number: int) -> None:
+        try:
+            answer = request(
+                {"op": "get", "service": "svc", "user": f"u{number % 4}", "vault": vault},
+                on_event=None,
+            )
+            results[number] = str(answer["value"])
+            assert request({"op": "list", "vault": vault})["entries"]
+        except BaseException as error:  # reported below, in the test's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures
+    assert results == {n: f"p{n % 4}" for n in range(8)}
+    assert touches(soft_key) == before + 8
+
+
+def test_idle_timeout_locks_and_a_get_unlocks_with_one_touch(
+    vault_file: Path, tmp_path: Path, agents: list[AgentProcess], soft_key: Path
+) -> None:
+    agent = start_agent(tmp_path, "--idle-timeout", "0.5", "--lifetime", "60")
+    agents.append(agent)
+    request({"op": "set", "service": "s", "user": "u", "value": "v", "vault": str(vault_file)})
+    status = agent.status()
+    assert status["locked"] is False
+    assert status["idle_timeout"] == 0.5
+    wait_until_locked(agent)
+    before = touches(soft_key)
+    got = run("tokenring", "get", "s", "u")
+    assert got.stdout == "v\n"
+    assert touches(soft_key) == before + 1
+    assert agent.status()["locked"] is False
+
+
+def test_lifetime_locks_even_a_busy_agent(
+    vault_file: Path, tmp_path: Path, agents: list[AgentProcess]
+) -> None:
+    agent = start_agent(tmp_path, "--idle-timeout", "60", "--lifetime", "1.5")
+    agents.append(agent)
+    started = time.monotonic()
+    while not agent.status()["locked"]:
+        assert time.monotonic() - started < PATIENCE, "the agent outlived its lifetime"
+        request({"op": "list", "vault": str(vault_file)})  # keeps it from ever being idle
+        time.sleep(POLL)
+
+
+def test_timeouts_from_environment(
+    vault_file: Path, tmp_path: Path, agents: list[AgentProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOKENRING_IDLE_TIMEOUT", "42")
+    monkeypatch.setenv("TOKENRING_LIFETIME", "99")
+    agents.append(start_agent(tmp_path))
+    shown = run("tokenring", "status", "--json")
+    assert '"idle_timeout": 42.0' in shown.stdout
+    assert '"lifetime": 99.0' in shown.stdout
+
+
+def test_lock_command_forgets_the_keys(agent: AgentProcess) -> None:
+    assert agent.status()["locked"] is False
+    locked = run("tokenring", "lock")
+    assert locked.returncode == 0
+    assert agent.status()["locked"] is True
+    text = run("tokenring", "status")
+    assert "(locked)" in text.stdout
+
+
+def test_status_without_agent() -> None:
+    shown = run("tokenring", "status", "--json")
+    assert shown.returncode == 0
+    assert '"running": false' in shown.stdout
+
+
+def test_stale_socket_is_replaced(
+    vault_file: Path, tmp_path: Path, agents: list[AgentProcess]
+) -> None:
+    path = Path(locations.socket_path())
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(path))
+    dead.close()  # the file stays, nobody listens: a crashed agent's leftover
+    agents.append(start_agent(tmp_path))
+    assert agent_running()
+
+
+def test_second_agent_is_refused_and_first_keeps_serving(
+    agent: AgentProcess, tmp_path: Path
+) -> None:
+    second = run("tokenring", "agent")
+    assert second.returncode == 6
+    assert second.stderr.strip().splitlines()[-1].startswith("error: an agent already runs at")
+    assert agent.status()["ok"] is True
+
+
+def test_agent_without_vault_fails_cleanly(soft_key: Path) -> None:
+    started = run("tokenring", "agent")
+    assert started.returncode == 1
+    assert started.stderr.splitlines()[-1].startswith("error: no TokenRing vault at ")
+    assert not agent_running()
+
+
+def test_detach_returns_once_ready(vault_file: Path) -> None:
+    started = run("tokenring", "agent", "--detach", "--idle-timeout", "300")
+    try:
+        assert started.returncode == 0, started.stderr
+        assert "agent running (pid " in started.stderr
+        status = request({"op": "status"})
+        assert status["idle_timeout"] == 300.0
+        assert status["locked"] is False
+    finally:
+        pid = request({"op": "status"})["pid"] if agent_running() else None
+        run("tokenring", "stop")
+        if isinstance(pid, int):
+            _wait_gone(pid)
+    assert not agent_running()
+
+
+def _wait_gone(pid: int) -> None:
+    started = time.monotonic()
+    while time.monotonic() - started < PATIENCE:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(POLL)
+    os.kill(pid, 9)
+
+
+def test_detach_reports_a_failed_start(soft_key: Path) -> None:
+    started = run("tokenring", "agent", "--detach")
+    assert started.returncode == 6
+    assert started.stderr.splitlines()[-1].startswith("error: no TokenRing vault at ")
+
+
+def test_agent_gone_mid_request_is_one_line(vault_file: Path) -> None:
+    path = locations.socket_path()
+    Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+
+    def die_mid_request() -> None:
+        conn, _ = listener.accept()
+        conn.recv(4)  # the request arrives; this "agent" dies before answering
+        conn.close()
+
+    thread = threading.Thread(target=die_mid_request)
+    thread.start()
+    try:
+        got = run("tokenring", "get", "svc", "user")
+    finally:
+        thread.join(timeout=10)
+        listener.close()
+    assert got.returncode == 6
+    assert got.stderr.splitlines() == [
+        "error: the agent went away during the request (truncated frame); run the command again"
+    ] or got.stderr.splitlines()[-1].startswith("error: the agent went away")
+
+
+def test_agent_for_another_vault_is_bypassed(
+    agent: AgentProcess, tmp_path: Path, soft_key: Path
+) -> None:
+    other = tmp_path / "other-vault"
+    init = run("tokenring", "init", "--vault", str(other), "--no-recovery-code")
+    assert init.returncode == 0, init.stderr
+    run("tokenring", "set", "--vault", str(other), "s", "u", input="elsewhere")
+    got = run("tokenring", "get", "--vault", str(other), "s", "u")
+    assert got.stdout == "elsewhere\n"
+    with pytest.raises(AgentFailure, match="serves"):
+        request({"op": "get", "service": "s", "user": "u", "vault": str(other)})
