@@ -1,8 +1,136 @@
-"""The commands of ``secrets token``."""
+"""The commands of ``secrets token``: which security keys are there, and what they can do."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
 import typer
+
+from secrets_common.errors import NoDeviceError, NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from secrets_common.fido.devices import Authenticator
+    from secrets_common.fido.info import KeyDetails
+
+_T = TypeVar("_T")
+
+
+def _with_keys(use: Callable[[Sequence[Authenticator]], _T]) -> _T:
+    """Run ``use`` on the selected keys (maybe none), closing them afterwards."""
+    from secrets_common.fido.selection import announce, discovery, selection_from
+
+    selection = selection_from()
+    announce(selection)
+    authenticators = discovery(selection)()
+    try:
+        return use(authenticators)
+    finally:
+        for authenticator in authenticators:
+            authenticator.close()
+
+
+def _describe_all(authenticators: Sequence[Authenticator]) -> list[KeyDetails]:
+    from secrets_common.fido.info import describe
+
+    return [describe(authenticator) for authenticator in authenticators]
+
+
+def _yes_no(value: bool | None, yes: str, no: str, missing: str) -> str:
+    return missing if value is None else (yes if value else no)
+
+
+def _hmac_cell(details: KeyDetails) -> str:
+    if details.error is not None:
+        return "?"
+    if details.hmac_secret_mc:
+        return "yes (+mc)"
+    return "yes" if details.hmac_secret else "no"
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _pick(details: list[KeyDetails], wanted: str | None) -> KeyDetails:
+    if not details:
+        from secrets_common.fido.devices import NO_DEVICE_MESSAGE
+
+        raise NoDeviceError(NO_DEVICE_MESSAGE)
+    if wanted is None:
+        if len(details) > 1:
+            raise UsageError(
+                f"{len(details)} security keys are connected: name one by its number"
+                " or name (see `secrets token list`)"
+            )
+        return details[0]
+    if wanted.isdigit():
+        index = int(wanted)
+        if not 1 <= index <= len(details):
+            raise NotFoundError(
+                f"there is no security key number {index}: {len(details)} connected"
+                " (see `secrets token list`)"
+            )
+        return details[index - 1]
+    exact = [d for d in details if wanted in (d.name, d.path)]
+    if len(exact) == 1:
+        return exact[0]
+    partial = [d for d in details if wanted.lower() in f"{d.name} {d.path}".lower()]
+    if len(partial) == 1:
+        return partial[0]
+    if not partial:
+        raise NotFoundError(
+            f"no connected security key matches {wanted!r} (see `secrets token list`)"
+        )
+    raise UsageError(f"{wanted!r} matches {len(partial)} security keys: use its number instead")
+
+
+def _info_lines(details: KeyDetails) -> list[tuple[str, str]]:
+    options = ", ".join(f"{name}={'on' if value else 'off'}" for name, value in details.options)
+    if details.pin_set is None:
+        pin = "not supported"
+    elif details.pin_set:
+        retries = (
+            f" ({details.pin_retries} attempts left)" if details.pin_retries is not None else ""
+        )
+        pin = "set" + retries
+    else:
+        pin = "not set"
+    hmac = "no"
+    if details.hmac_secret:
+        hmac = "yes, with hmac-secret-mc (one-touch enrolment)" if details.hmac_secret_mc else "yes"
+    lines = [
+        ("name", details.name),
+        ("path", details.path),
+        ("transport", details.transport),
+        ("CTAP2", "yes" if details.ctap2 else "no (U2F only)"),
+        ("versions", ", ".join(details.versions) or "-"),
+        ("AAGUID", details.aaguid or "-"),
+        ("extensions", ", ".join(details.extensions) or "-"),
+        ("hmac-secret", hmac),
+        ("options", options or "-"),
+        ("PIN", pin),
+        ("PIN protocols", ", ".join(str(p) for p in details.pin_protocols) or "-"),
+    ]
+    if details.min_pin_length is not None and details.pin_set is not None:
+        lines.append(("min PIN length", str(details.min_pin_length)))
+    if details.uv_retries is not None:
+        lines.append(("UV attempts left", str(details.uv_retries)))
+    if details.firmware_version is not None:
+        lines.append(("firmware", str(details.firmware_version)))
+    if details.max_creds_in_list is not None:
+        lines.append(("max creds in list", str(details.max_creds_in_list)))
+    if details.max_cred_id_length is not None:
+        lines.append(("max cred ID length", str(details.max_cred_id_length)))
+    if details.error is not None:
+        lines.append(("error", details.error))
+    return lines
 
 
 def build_app() -> typer.Typer:
@@ -15,11 +143,51 @@ def build_app() -> typer.Typer:
     # A callback keeps typer from collapsing a one-command group into that command.
     @app.callback()
     def _group() -> None:
-        pass
+        """Security keys (FIDO2); SECRETS_AUTHENTICATOR=soft:PATH selects software ones."""
 
     @app.command("list")
-    def list_() -> None:
-        """List the authenticators that are connected."""
-        raise NotImplementedError
+    def list_(
+        as_json: bool = typer.Option(False, "--json", help="A JSON list of objects."),
+    ) -> None:
+        """List the connected security keys: name, transport, hmac-secret, PIN."""
+        details = _with_keys(_describe_all)
+        if as_json:
+            typer.echo(json.dumps([{"index": n, **d.summary()} for n, d in enumerate(details, 1)]))
+        elif details:
+            rows = [["#", "NAME", "TRANSPORT", "HMAC-SECRET", "PIN", "PATH"]]
+            rows += [
+                [
+                    str(number),
+                    d.name,
+                    d.transport,
+                    _hmac_cell(d),
+                    _yes_no(d.pin_set, "set", "not set", "-"),
+                    d.path,
+                ]
+                for number, d in enumerate(details, 1)
+            ]
+            typer.echo(_table(rows))
+        if not details:
+            from secrets_common.fido.devices import NO_DEVICE_MESSAGE
+
+            # Nothing to list is an answer, not a failure: exit 0, hint on stderr.
+            sys.stderr.write(NO_DEVICE_MESSAGE + "\n")
+
+    @app.command("info")
+    def info(
+        key: str | None = typer.Argument(
+            None, help="Which key: its number in `secrets token list`, or (part of) its name."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="A JSON object."),
+    ) -> None:
+        """Show what one security key can do: versions, extensions, options, PIN."""
+        details = _pick(_with_keys(_describe_all), key)
+        if as_json:
+            typer.echo(json.dumps(details.details()))
+            return
+        lines = _info_lines(details)
+        width = max(len(label) for label, _value in lines)
+        for label, value in lines:
+            typer.echo(f"{label + ':':<{width + 1}} {value}")
 
     return app
