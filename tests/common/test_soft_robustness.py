@@ -108,6 +108,42 @@ def test_one_confused_parameter_never_breaks_the_key(
     status_of(device, bytes([command]) + cbor.encode(request))
 
 
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every position inside a nested request, for replacing what sits there."""
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += _paths(child, (*prefix, index))
+    return found
+
+
+def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, head: _replaced(value[head], rest, new)}
+    copy = list(value)
+    copy[head] = _replaced(copy[head], rest, new)
+    return copy
+
+
+@given(command=st.sampled_from(COMMANDS), data=st.data())
+def test_confusion_deep_inside_a_request_never_breaks_the_key(
+    device: SoftAuthenticator,
+    valid_requests: dict[int, dict[int, Any]],
+    command: int,
+    data: st.DataObject,
+) -> None:
+    request = valid_requests[command]
+    path = data.draw(st.sampled_from(_paths(request)))
+    mutated = _replaced(request, path, data.draw(cbor_values))
+    status_of(device, bytes([command]) + cbor.encode(mutated))
+
+
 def test_valid_requests_are_understood(
     device: SoftAuthenticator, valid_requests: dict[int, dict[int, Any]]
 ) -> None:
