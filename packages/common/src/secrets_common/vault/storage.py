@@ -70,11 +70,12 @@ class VaultFile:
             if error.errno == errno.ELOOP:
                 raise VaultError(f"{self.path} is a symbolic link; refusing to open it") from None
             raise VaultError(f"cannot read {self.path}: {error.strerror}") from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise VaultError(f"{self.path} is not a regular file")
         with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
             self._check_mode(info, self.path, "600")
-            if not stat.S_ISREG(info.st_mode):
-                raise VaultError(f"{self.path} is not a regular file")
             try:
                 data = handle.read()
             except OSError as error:
