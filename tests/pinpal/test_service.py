@@ -1,0 +1,170 @@
+"""Service and drill over the in-memory store, with a fake clock and console."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import attrs
+import pytest
+
+from pinpal.codec import CorruptRecordError, decode_entry
+from pinpal.drill import drill
+from pinpal.quickcheck import read_due
+from pinpal.secretgen import NewSecret, generate_digits, generate_words
+from pinpal.service import CURRENT, RETIRING, Pinpal
+from pinpal.store import MemoryStore
+from secrets_common.errors import NotFoundError, UsageError
+from tests.pinpal.helpers import START, TINY_SCRYPT, FakeClock, seeded_entropy
+
+
+@attrs.define
+class ScriptedConsole:
+    """Answers prompts from a list and records everything said."""
+
+    answers: list[str]
+    said: list[str] = attrs.Factory(list)
+    asked: list[str] = attrs.Factory(list)
+
+    def say(self, text: str) -> None:
+        self.said.append(text)
+
+    def ask_secret(self, prompt: str) -> str:
+        self.asked.append(prompt)
+        return self.answers.pop(0)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def service(tmp_path: Path, clock: FakeClock) -> Pinpal:
+    return Pinpal(MemoryStore(), tmp_path / "state", clock, lambda: TINY_SCRYPT, seeded_entropy(7))
+
+
+def words(seed: int, count: int = 3) -> NewSecret:
+    return generate_words(count, seeded_entropy(seed))
+
+
+def test_new_writes_the_due_file_0600_with_only_a_time(service: Pinpal) -> None:
+    secret = words(1)
+    service.new("mail", secret)
+    due_file = service.state_dir / "due"
+    assert read_due(str(due_file)) == START
+    assert stat.S_IMODE(due_file.stat().st_mode) == 0o600
+    text = due_file.read_text()
+    assert all(token not in text for token in secret.tokens)
+    assert not [p for p in service.state_dir.iterdir() if p.name.startswith(".due-")]
+
+
+def test_labels_are_unique_and_sane(service: Pinpal) -> None:
+    service.new("mail", words(1))
+    with pytest.raises(UsageError, match="rotate"):
+        service.new("mail", words(2))
+    with pytest.raises(UsageError, match="label"):
+        service.new(" padded", words(2))
+    with pytest.raises(UsageError, match="label"):
+        service.new("bad\nlabel", words(2))
+
+
+def test_drill_practises_due_secrets_and_reports_a_miss(service: Pinpal, clock: FakeClock) -> None:
+    secret = words(3)
+    service.new("mail", secret)
+    console = ScriptedConsole(["wrong words here", secret.text])
+    summary = drill(service, console)
+    assert (summary.practised, summary.correct) == (1, 1)
+    assert console.said[0] == f"mail: {secret.text}"
+    assert any(line.startswith("not quite") for line in console.said)
+    record = service.entry("mail").current
+    assert record.practices == 2
+    assert record.hint().startswith("°")
+    # Nothing is due right after: the drill asks nothing.
+    quiet = ScriptedConsole([])
+    assert drill(service, quiet).practised == 0
+    assert read_due(str(service.state_dir / "due")) == pytest.approx(record.due_at(), abs=1)
+
+
+def test_attempts_per_session_are_limited(service: Pinpal) -> None:
+    service.new("pin", generate_digits(4, seeded_entropy(4)))
+    console = ScriptedConsole(["0"] * 10)
+    summary = drill(service, console)
+    assert summary.correct == 0
+    assert len(console.asked) == service.policy.max_attempts
+    assert "no more tries" in console.said[-1]
+
+
+def test_a_secret_is_learned_across_days_and_then_only_hashed(
+    service: Pinpal, clock: FakeClock
+) -> None:
+    secret = words(5, count=2)
+    service.new("laptop", secret)
+    for _ in range(100):
+        clock.now = max(clock.now, service.entry("laptop").current.due_at())
+        summary = drill(service, ScriptedConsole([secret.text]))
+        if summary.learned:
+            break
+    else:
+        pytest.fail("not learned")
+    stored = service.store.read("laptop")
+    assert all(token.encode() not in stored for token in secret.tokens)
+    # Forgetting waits for a week-long stability: never within one sitting.
+    assert clock.now - START > 12 * 3600
+
+
+def test_rotate_keeps_the_old_secret_until_the_new_one_is_learned(
+    service: Pinpal, clock: FakeClock
+) -> None:
+    old, new = words(10, 1), words(11, 1)
+    service.new("bank", old)
+    service.rotate("bank", new)
+    entry = service.entry("bank")
+    assert entry.retiring is not None
+    assert {role for role, _ in entry.records()} == {CURRENT, RETIRING}
+    retired = False
+    for _ in range(100):
+        entry = service.entry("bank")
+        clock.now = max(clock.now, entry.current.due_at())
+        review, retired = service.answer("bank", CURRENT, new.text)
+        assert review.correct
+        if retired:
+            break
+    assert retired
+    assert service.entry("bank").retiring is None
+    with pytest.raises(NotFoundError):
+        service.answer("bank", RETIRING, old.text)
+
+
+def test_drop_removes_the_label_and_clears_the_due_file(service: Pinpal) -> None:
+    service.new("mail", words(1))
+    service.drop("mail")
+    assert service.store.labels() == []
+    assert not (service.state_dir / "due").exists()
+    with pytest.raises(NotFoundError):
+        service.drop("mail")
+
+
+def test_an_old_hash_is_renewed_with_this_machines_cost_on_a_right_answer(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    cheap = Pinpal(MemoryStore(), tmp_path, clock, lambda: TINY_SCRYPT, seeded_entropy(1))
+    secret = words(20)
+    cheap.new("x", secret)
+    stronger = attrs.evolve(TINY_SCRYPT, n=32)
+    upgraded = Pinpal(cheap.store, tmp_path, clock, lambda: stronger, seeded_entropy(2))
+    review, _ = upgraded.answer("x", CURRENT, secret.text)
+    assert review.correct
+    verifier = upgraded.entry("x").current.verifier
+    assert verifier.params == stronger
+    assert verifier.verify(secret.text.encode())
+
+
+def test_a_damaged_record_is_one_clear_error_without_its_content(service: Pinpal) -> None:
+    service.store.write("mail", b'{"format": "pinpal-label", "version": 1, "label": "secretword"')
+    with pytest.raises(CorruptRecordError, match="'mail'") as caught:
+        service.entry("mail")
+    assert "secretword" not in str(caught.value)
+    with pytest.raises(CorruptRecordError):
+        decode_entry(os.urandom(40), "x")

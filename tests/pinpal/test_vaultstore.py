@@ -1,0 +1,71 @@
+"""The vault-backed store, through a real keyring backend (keyrings.alt's file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from keyrings.alt.file import PlaintextKeyring
+
+from pinpal.store import MemoryStore, RecordStore
+from pinpal.vaultstore import VaultStore
+from secrets_common.errors import NotFoundError
+from secrets_common.vault import KeyringBackend
+from tests.cli import run
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> KeyringBackend:
+    keyring = PlaintextKeyring()
+    keyring.file_path = str(tmp_path / "keyring.cfg")
+    found: KeyringBackend = keyring
+    return found
+
+
+def exercise(store: RecordStore) -> None:
+    assert store.labels() == []
+    with pytest.raises(NotFoundError):
+        store.read("a")
+    store.write("a", b"one")
+    store.write("b", b"two")
+    store.write("a", b"three")
+    assert store.labels() == ["a", "b"]
+    assert store.read("a") == b"three"
+    store.delete("b")
+    assert store.labels() == ["a"]
+    with pytest.raises(NotFoundError):
+        store.delete("b")
+
+
+def test_memory_store_behaves_like_a_store() -> None:
+    exercise(MemoryStore())
+
+
+def test_vault_store_behaves_like_the_memory_store(tmp_path: Path, backend: KeyringBackend) -> None:
+    path = tmp_path / "pinpal" / "vault"
+    store = VaultStore(path, lambda: backend)
+    exercise(store)
+    assert path.stat().st_mode & 0o777 == 0o600
+    reopened = VaultStore(path, lambda: backend)
+    assert reopened.read("a") == b"three"
+    assert b"three" not in path.read_bytes()
+
+
+def test_reading_an_absent_vault_creates_nothing(tmp_path: Path, backend: KeyringBackend) -> None:
+    store = VaultStore(tmp_path / "vault", lambda: backend)
+    assert store.labels() == []
+    assert not (tmp_path / "vault").exists()
+
+
+def test_no_keyring_backend_is_one_clear_error() -> None:
+    result = run(
+        "pinpal",
+        "new",
+        "mail",
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
+    assert result.returncode == 4, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: no usable OS keyring")
+    assert "PYTHON_KEYRING_BACKEND" in result.stderr
+    assert "Traceback" not in result.stderr
