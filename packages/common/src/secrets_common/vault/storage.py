@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import stat
 import tempfile
@@ -109,9 +110,10 @@ class VaultFile:
     def replace(self, data: bytes) -> Stamp:
         """Atomically make ``data`` the vault's content; returns its new version.
 
-        Call with the lock held.
+        Call with the lock held; removes temporaries left by killed writers.
         """
         directory = self.path.parent
+        self._remove_stale_temporaries()
         try:
             fd, temporary = tempfile.mkstemp(
                 prefix=f".{self.path.name}.", suffix=".tmp", dir=directory
@@ -133,6 +135,13 @@ class VaultFile:
             raise
         self._fsync_directory()
         return Stamp.of(info)
+
+    def _remove_stale_temporaries(self) -> None:
+        # Temporaries are only made under the lock, which we hold: any left is
+        # from a writer killed before its rename.
+        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
     def _fsync_directory(self) -> None:
         # The rename is only durable once the directory entry is on disk.
