@@ -45,6 +45,13 @@ class Authenticator:
         """The name and where it is, for prompts and errors."""
         return f"{self.name} ({self.path})"
 
+    @property
+    def speaks_ctap2(self) -> bool:
+        """Whether the key speaks CTAP2 (U2F-only keys cannot do hmac-secret)."""
+        from fido2.hid import CAPABILITY
+
+        return bool(self.device.capabilities & CAPABILITY.CBOR)
+
     def close(self) -> None:
         try:
             self.device.close()

@@ -91,11 +91,11 @@ def describe(authenticator: Authenticator) -> KeyDetails:
     base = KeyDetails(
         name=authenticator.name, transport=authenticator.transport, path=authenticator.path
     )
+    if not authenticator.speaks_ctap2:
+        return base  # a U2F-only key: no CTAP2, so no hmac-secret
     try:
         ctap = Ctap2(authenticator.device)
-    except ValueError:
-        return base  # a U2F-only key: no CTAP2, so no hmac-secret
-    except (CtapError, OSError, ConnectionFailure) as error:
+    except (CtapError, OSError, ConnectionFailure, ValueError) as error:
         return attrs.evolve(base, error=_describe_error(error))
     info = ctap.info
     options: Mapping[str, bool] = info.options

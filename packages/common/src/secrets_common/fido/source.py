@@ -204,10 +204,10 @@ def _unsupported(authenticators: Sequence[Authenticator]) -> UnsupportedDeviceEr
 
 def _ctap2(authenticator: Authenticator, reason: str) -> Ctap2 | None:
     """The key's CTAP2 interface, or ``None`` for a U2F-only key."""
+    if not authenticator.speaks_ctap2:
+        return None
     try:
         return Ctap2(authenticator.device)
-    except ValueError:
-        return None
     except _FIDO_ERRORS as error:
         raise translate(error, Context(authenticator.label, reason)) from error
 
