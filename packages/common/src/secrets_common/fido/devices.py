@@ -63,11 +63,24 @@ Discovery = Callable[[], Sequence[Authenticator]]
 
 
 def hardware_authenticators() -> list[Authenticator]:
-    """The FIDO keys on USB (HID) and, when pyscard is installed, on NFC readers."""
-    return [*_hid_authenticators(), *_pcsc_authenticators()]
+    """The FIDO keys on USB (HID) and, when pyscard is installed, on NFC readers.
+
+    Raises :class:`AuthenticatorError` when keys are there but none could be
+    opened (permissions, or another program holding them).
+    """
+    failures: list[tuple[str, BaseException]] = []
+    found = [*_hid_authenticators(failures), *_pcsc_authenticators()]
+    if not found and failures:
+        path, error = failures[0]
+        detail = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise AuthenticatorError(
+            f"cannot open the security key at {path} ({detail}): check its permissions"
+            " (udev rules) or close the program using it"
+        )
+    return found
 
 
-def _hid_authenticators() -> list[Authenticator]:
+def _hid_authenticators(failures: list[tuple[str, BaseException]]) -> list[Authenticator]:
     from fido2.hid import CtapHidDevice, list_descriptors, open_connection
 
     found = []
@@ -76,8 +89,9 @@ def _hid_authenticators() -> list[Authenticator]:
         try:
             connection = open_connection(descriptor)  # type: ignore[no-untyped-call]
             device = CtapHidDevice(descriptor, connection)
-        except Exception:  # one key that cannot be opened must not hide the others
+        except Exception as error:  # one key that cannot be opened must not hide the others
             logger.debug("cannot open %s", path, exc_info=True)
+            failures.append((str(path), error))
             continue
         name = (
             descriptor.product_name or f"USB security key {descriptor.vid:04x}:{descriptor.pid:04x}"
