@@ -63,7 +63,7 @@ class AgentProcess:
                 self.process.wait()
 
 
-def start_agent(tmp_path: Path, *args: str) -> AgentProcess:
+def start_agent(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> AgentProcess:
     read_end, write_end = os.pipe()
     log = tmp_path / f"agent-{len(list(tmp_path.glob('agent-*.log')))}.log"
     with log.open("wb") as stderr:
@@ -73,6 +73,7 @@ def start_agent(tmp_path: Path, *args: str) -> AgentProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
+            env={**os.environ, **(env or {})},
         )
     os.close(write_end)
     agent = AgentProcess(process, log)
@@ -99,6 +100,48 @@ def agent(vault_file: Path, tmp_path: Path, agents: list[AgentProcess]) -> Agent
     started = start_agent(tmp_path)
     agents.append(started)
     return started
+
+
+class SharedAgent:
+    """One agent for a whole test module, with its own key, vault and socket.
+
+    Starting an agent costs about a second; tests that only talk to one share
+    it through :func:`shared_agent` and leave the vault as they found it.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.key = root / "key.json"
+        self.vault = root / "home" / "tokenring" / "vault"
+        runtime = root / "runtime"
+        runtime.mkdir(mode=0o700)
+        self.socket = runtime / "secrets-toolkit" / "tokenring.sock"
+        self.env = {
+            "SECRETS_AUTHENTICATOR": f"soft:{self.key}",
+            "SECRETS_HOME": str(root / "home"),
+            "XDG_RUNTIME_DIR": str(runtime),
+            "TOKENRING_VAULT": str(self.vault),
+            "TOKENRING_SOCKET": str(self.socket),
+        }
+        source = keys.key_source(environ=self.env)
+        vault, _ = Vault.create(self.vault, NewAuthenticatorSlot("key-1", source))
+        vault.lock()
+        self.process = start_agent(root, env=self.env)
+
+
+@pytest.fixture(scope="module")
+def shared_agent_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedAgent]:
+    shared = SharedAgent(tmp_path_factory.mktemp("shared-agent"))
+    yield shared
+    shared.process.stop()
+
+
+@pytest.fixture
+def shared_agent(shared_agent_process: SharedAgent, monkeypatch: pytest.MonkeyPatch) -> SharedAgent:
+    """The module's agent, with this test's environment pointed at it."""
+    for name, value in shared_agent_process.env.items():
+        monkeypatch.setenv(name, value)
+    return shared_agent_process
 
 
 def agent_running() -> bool:

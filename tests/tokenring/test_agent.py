@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.cli import run
-from tests.tokenring.conftest import AgentProcess, agent_running, start_agent, touches
+from tests.tokenring.conftest import (
+    AgentProcess,
+    SharedAgent,
+    agent_running,
+    start_agent,
+    touches,
+)
 from tokenring import locations, protocol
 from tokenring.client import AgentFailure, request
 
@@ -34,6 +40,7 @@ def wait_until_locked(agent: AgentProcess) -> float:
 def test_get_through_agent_costs_one_touch_each_and_set_costs_none(
     agent: AgentProcess, soft_key: Path
 ) -> None:
+    assert touches(soft_key) == 2  # creating the vault, starting the agent
     after_start = touches(soft_key)
     stored = run(
         "tokenring", "set", "https://upload.pypi.org/legacy/", "__token__", input="s3cret\n"
@@ -50,19 +57,20 @@ def test_get_through_agent_costs_one_touch_each_and_set_costs_none(
     assert touches(soft_key) == after_start + 2
 
 
-def test_touch_prompt_names_the_entry_and_the_caller(agent: AgentProcess) -> None:
+def test_touch_prompt_names_the_entry_and_the_caller(shared_agent: SharedAgent) -> None:
     run("tokenring", "set", "pypi", "__token__", input="x")
     got = run("tokenring", "get", "pypi", "__token__")
+    run("tokenring", "delete", "pypi", "__token__")
     assert "tokenring (pid " in got.stderr
     assert "wants 'pypi' / '__token__' — touch your key" in got.stderr
 
 
-def test_missing_entry_through_agent_costs_no_touch(agent: AgentProcess, soft_key: Path) -> None:
-    before = touches(soft_key)
+def test_missing_entry_through_agent_costs_no_touch(shared_agent: SharedAgent) -> None:
+    before = touches(shared_agent.key)
     got = run("tokenring", "get", "pypi", "nobody")
     assert got.returncode == 1
     assert got.stderr == "error: no entry for nobody in pypi\n"
-    assert touches(soft_key) == before
+    assert touches(shared_agent.key) == before
 
 
 def test_socket_is_private(agent: AgentProcess) -> None:
@@ -73,7 +81,8 @@ def test_socket_is_private(agent: AgentProcess) -> None:
     assert path.parent == Path(os.environ["XDG_RUNTIME_DIR"]) / "secrets-toolkit"
 
 
-def test_agent_is_hardened(agent: AgentProcess) -> None:
+def test_agent_is_hardened(shared_agent: SharedAgent) -> None:
+    agent = shared_agent.process
     status = agent.status()
     assert status["hardening"] == ["no-core-dumps", "no-ptrace"]
     limits = Path(f"/proc/{agent.process.pid}/limits").read_text()
@@ -113,7 +122,10 @@ def _closed_after(sock: socket.socket) -> list[bytes]:
     ],
     ids=["not-json", "not-object", "version", "not-utf8"],
 )
-def test_malformed_frame_closes_only_that_connection(agent: AgentProcess, garbage: bytes) -> None:
+def test_malformed_frame_closes_only_that_connection(
+    shared_agent: SharedAgent, garbage: bytes
+) -> None:
+    agent = shared_agent.process
     bystander = _raw_connection()
     with _raw_connection() as bad:
         bad.sendall(garbage)
@@ -125,7 +137,8 @@ def test_malformed_frame_closes_only_that_connection(agent: AgentProcess, garbag
     assert agent.process.poll() is None
 
 
-def test_oversized_frame_is_refused_unread(agent: AgentProcess) -> None:
+def test_oversized_frame_is_refused_unread(shared_agent: SharedAgent) -> None:
+    agent = shared_agent.process
     with _raw_connection() as bad:
         bad.sendall(struct.pack(">I", protocol.MAX_FRAME + 1) + b"x" * 1024)
         answer = b"".join(_closed_after(bad))
@@ -133,7 +146,8 @@ def test_oversized_frame_is_refused_unread(agent: AgentProcess) -> None:
     assert agent.status()["ok"] is True
 
 
-def test_truncated_frame_keeps_others_served(agent: AgentProcess) -> None:
+def test_truncated_frame_keeps_others_served(shared_agent: SharedAgent) -> None:
+    agent = shared_agent.process
     stalled = _raw_connection()
     stalled.sendall(struct.pack(">I", 100) + b'{"v":1,')  # and never the rest
     assert agent.status()["ok"] is True  # served while that connection hangs
@@ -145,7 +159,8 @@ def test_truncated_frame_keeps_others_served(agent: AgentProcess) -> None:
     assert agent.status()["ok"] is True
 
 
-def test_concurrent_clients_are_all_served(agent: AgentProcess, soft_key: Path) -> None:
+def test_concurrent_clients_are_all_served(shared_agent: SharedAgent) -> None:
+    soft_key = shared_agent.key
     vault = locations.vault_path()
     for number in range(4):
         request(
@@ -180,6 +195,8 @@ def test_concurrent_clients_are_all_served(agent: AgentProcess, soft_key: Path) 
     assert not failures
     assert results == {n: f"p{n % 4}" for n in range(8)}
     assert touches(soft_key) == before + 8
+    for number in range(4):
+        request({"op": "delete", "service": "svc", "user": f"u{number}", "vault": vault})
 
 
 def test_idle_timeout_locks_and_a_get_unlocks_with_one_touch(
