@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fido2.client import ClientError
@@ -298,3 +300,32 @@ def test_reset_clears_pin_and_forgets_credentials(key: SoftKey) -> None:
     with pytest.raises(ClientError) as caught:
         fresh.derive(enrolment.credential_id, b"\x01" * 32)
     assert caught.value.code == ClientError.ERR.DEVICE_INELIGIBLE
+
+
+def test_token_is_spent_by_a_touched_assertion_but_not_by_a_probe(key: SoftKey) -> None:
+    ClientPin(key.ctap2()).set_pin(PIN)
+    enrolment = key.enroll()
+    ctap = key.ctap2()
+    pin = ClientPin(ctap)
+    token = pin.get_pin_token(PIN, ClientPin.PERMISSION.GET_ASSERTION, RP_ID)
+    client_data_hash = b"\x00" * 32
+    allow: list[Mapping[str, Any]] = [{"type": "public-key", "id": enrolment.credential_id}]
+    auth = pin.protocol.authenticate(token, client_data_hash)
+
+    def assertion(up: bool) -> bool:
+        response = ctap.get_assertion(
+            RP_ID,
+            client_data_hash,
+            allow,
+            options={"up": up},
+            pin_uv_param=auth,
+            pin_uv_protocol=pin.protocol.VERSION,
+        )
+        return response.auth_data.is_user_verified()
+
+    assert assertion(up=False)
+    assert assertion(up=False)
+    assert assertion(up=True)
+    with pytest.raises(CtapError) as caught:
+        assertion(up=True)
+    assert error_of(caught) == CtapError.ERR.PIN_AUTH_INVALID

@@ -66,6 +66,8 @@ def get_assertion(ctx: Context, request: Mapping[int, Any]) -> dict[int, Any]:
     if up:
         # Touch before saying "not here", so a page cannot probe silently.
         ctx.presence.confirm(ctx.box)
+        if uv:
+            ctx.session.spend_token()
     if found is None:
         raise CtapError(_ERR.NO_CREDENTIALS)
     credential_id, key = found

@@ -73,6 +73,8 @@ def make_credential(ctx: Context, request: Mapping[int, Any]) -> dict[int, Any]:
         salts = hmac_secret.parse(ctx.session, extensions[hmac_secret.MC_NAME])
 
     ctx.presence.confirm(ctx.box)
+    if uv:
+        ctx.session.spend_token()
 
     key = credentials.CredentialKey.generate(alg, hmac_secret=want_hmac)
     credential_id = credentials.wrap(key, state.master_secret, rp_id_hash)

@@ -57,6 +57,15 @@ class Session:
     def regenerate_key_agreement(self) -> None:
         self.key_agreement = ec.generate_private_key(ec.SECP256R1())
 
+    def spend_token(self) -> None:
+        """After a touch confirmed a PIN-verified request, the token has done its job.
+
+        CTAP 2.1 clears its permissions then, so that a token seen once cannot
+        authorise more credentials or assertions without a new PIN entry.
+        """
+        if self.token is not None:
+            self.token.permissions = 0
+
     def power_cycle(self) -> None:
         self.regenerate_key_agreement()
         self.token = None
