@@ -1,0 +1,129 @@
+"""The on-disk format: checked-in fixtures of every released version still open,
+and the pieces of the format agree with their specifications."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+from hypothesis import given
+from hypothesis import strategies as st
+
+from secrets_common.errors import UsageError
+from secrets_common.vault import Opener, Vault, crypto, recovery
+from tests.common.vault_strategies import MemoryKeyring, soft_source, touches
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "vault"
+VERSIONS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name.startswith("v"))
+
+
+def test_the_current_version_has_fixtures() -> None:
+    assert f"v{1}" in VERSIONS
+
+
+@pytest.fixture(params=VERSIONS)
+def fixture(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, dict[str, object]]:
+    """A private copy of one version's fixture directory, and its expected.json."""
+    source = FIXTURES / str(request.param)
+    copy = tmp_path / "fixture"
+    shutil.copytree(source, copy)
+    os.chmod(copy, 0o700)
+    os.chmod(copy / "vault", 0o600)
+    expected = json.loads((copy / "expected.json").read_text())
+    assert isinstance(expected, dict)
+    return copy, expected
+
+
+def expected_entries(expected: dict[str, object]) -> dict[str, bytes]:
+    entries = expected["entries"]
+    assert isinstance(entries, dict)
+    return {name: base64.b64decode(value) for name, value in entries.items()}
+
+
+def read_everything(vault: Vault, opener: Opener) -> dict[str, bytes]:
+    return {name: vault.read(name, opener, reason="fixture") for name in vault.names()}
+
+
+def test_fixture_opens_by_keyring(fixture: tuple[Path, dict[str, object]]) -> None:
+    directory, expected = fixture
+    stored = expected["keyring"]
+    assert isinstance(stored, dict)
+    keyring = MemoryKeyring()
+    keyring.set_password(stored["service"], stored["username"], stored["password"])
+    opener = Opener(keyring=keyring)
+    vault = Vault.open(directory / "vault").unlock(opener, reason="fixture")
+    assert read_everything(vault, opener) == expected_entries(expected)
+    assert [slot.kind for slot in vault.slots()] == ["keyring", "recovery", "authenticator"]
+
+
+def test_fixture_opens_by_recovery_code(fixture: tuple[Path, dict[str, object]]) -> None:
+    directory, expected = fixture
+    code = expected["recovery_code"]
+    assert isinstance(code, str)
+    opener = Opener(recovery_code=code)
+    vault = Vault.open(directory / "vault").unlock(opener, reason="fixture")
+    assert read_everything(vault, opener) == expected_entries(expected)
+
+
+def test_fixture_opens_by_authenticator(fixture: tuple[Path, dict[str, object]]) -> None:
+    directory, expected = fixture
+    state = directory / str(expected["authenticator_state"])
+    opener = Opener(key_source=soft_source(state))
+    entries = expected_entries(expected)
+    before = touches(state)
+    vault = Vault.open(directory / "vault")
+    name = sorted(entries)[0]
+    assert vault.read(name, opener, reason="fixture") == entries[name]
+    assert touches(state) == before + 1
+    assert vault.names() == sorted(entries)
+
+
+def test_fixture_accepts_writes(fixture: tuple[Path, dict[str, object]]) -> None:
+    directory, expected = fixture
+    code = expected["recovery_code"]
+    assert isinstance(code, str)
+    opener = Opener(recovery_code=code)
+    vault = Vault.open(directory / "vault").unlock(opener, reason="fixture")
+    vault.write("added", b"later")
+    again = Vault.open(directory / "vault")
+    assert again.read("added", opener, reason="fixture") == b"later"
+
+
+@given(key=st.binary(min_size=32, max_size=32), plain=st.binary(max_size=300))
+def test_raw_fernet_is_fernet(key: bytes, plain: bytes) -> None:
+    """The index token is a standard Fernet token, only not base64-encoded."""
+    standard = Fernet(base64.urlsafe_b64encode(key))
+    ours = crypto.fernet_encrypt_raw(key, plain, 1_700_000_000, bytes(16))
+    assert standard.decrypt(base64.urlsafe_b64encode(ours)) == plain
+    theirs = base64.urlsafe_b64decode(standard.encrypt(plain))
+    assert crypto.fernet_decrypt_raw(key, theirs) == plain
+
+
+@given(key=st.binary(min_size=32, max_size=32), position=st.integers(min_value=0))
+def test_raw_fernet_rejects_any_change(key: bytes, position: int) -> None:
+    token = bytearray(crypto.fernet_encrypt_raw(key, b"index", 0, bytes(16)))
+    token[position % len(token)] ^= 0x80
+    with pytest.raises(InvalidToken):
+        crypto.fernet_decrypt_raw(key, bytes(token))
+
+
+@given(raw=st.binary(min_size=recovery.CODE_BYTES, max_size=recovery.CODE_BYTES))
+def test_recovery_codes_round_trip(raw: bytes) -> None:
+    code, returned = recovery.generate(lambda size: raw[:size])
+    assert returned == raw
+    assert len(code) == 39
+    assert [len(group) for group in code.split("-")] == [4] * 8
+    assert recovery.parse(code) == raw
+    assert recovery.parse(code.lower().replace("-", "  ")) == raw
+
+
+def test_recovery_code_typos_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match="has 32 characters"):
+        recovery.parse("ABCD")
+    with pytest.raises(UsageError, match="'!' cannot appear"):
+        recovery.parse("!" * 32)
