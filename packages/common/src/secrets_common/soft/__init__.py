@@ -1,5 +1,17 @@
 """A software CTAP2 authenticator for tests and trials (not hardware-protected).
 
+``SoftAuthenticator(path)`` is a python-fido2 ``CtapDevice``: give it to
+``Fido2Client`` like a USB key. It speaks CTAP 2.1 (getInfo, makeCredential,
+getAssertion, clientPIN with PIN/UV auth protocols 1 and 2, reset,
+selection) with hmac-secret and hmac-secret-mc, over non-resident
+credentials whose keys are wrapped inside their IDs.
+
+The state file (JSON, mode 0600) holds the master secret, AAGUID, PIN hash
+and retries, the signature counter and ``touches``, the number of
+user-presence checks granted. ``SECRETS_SOFT_PRESENCE=deny`` makes the key
+refuse touches (python-fido2 reports ``ClientError.ERR.TIMEOUT``). Whoever
+selects it prints :func:`warning_line` once, on stderr.
+
 Importing this package loads nothing heavy; the names below load on first use.
 """
 
