@@ -80,8 +80,9 @@ class FidoKeySource:
                 exclude=exclude,
                 verify_user=_user_verification_configured(info),
             )
-            client = operation.client(rp_id)
-            response = operation.run(lambda event: client.make_credential(options, event=event))
+            response = operation.run(
+                lambda event: operation.client(rp_id).make_credential(options, event=event)
+            )
             credential, output = registered_credential(response, rp_id, chosen.label)
             if output is not None:
                 return outputs_derivation(output, credential, salts, chosen.label)
@@ -102,11 +103,14 @@ class FidoKeySource:
         self, operation: _Operation, credential: Credential, salts: Sequence[bytes]
     ) -> Derivation:
         options = request_options([credential], salts, challenge=self.random_bytes(CHALLENGE_SIZE))
-        client = operation.client(credential.rp_id)
+        client = operation.client
         label = operation.authenticator.label
         return operation.run(
             lambda event: derivation(
-                client.get_assertion(options, event=event), [credential], salts, label
+                client(credential.rp_id).get_assertion(options, event=event),
+                [credential],
+                salts,
+                label,
             )
         )
 
