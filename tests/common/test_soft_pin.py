@@ -72,13 +72,25 @@ def test_setting_a_pin_twice_is_not_allowed(key: SoftKey) -> None:
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_too_short_pin_violates_the_policy(key: SoftKey, protocol: type[PinProtocol]) -> None:
-    # python-fido2 refuses short PINs itself, so build setPIN by hand.
+@pytest.mark.parametrize(
+    ("padded", "expected"),
+    [
+        (b"abc".ljust(64, b"\x00"), CtapError.ERR.PIN_POLICY_VIOLATION),
+        (b"x" * 64, CtapError.ERR.PIN_POLICY_VIOLATION),
+        (b"\xff\xfe\xfd\xfc".ljust(64, b"\x00"), CtapError.ERR.PIN_POLICY_VIOLATION),
+        (b"good pin".ljust(32, b"\x00"), CtapError.ERR.INVALID_PARAMETER),
+        (b"good pin".ljust(80, b"\x00"), CtapError.ERR.INVALID_PARAMETER),
+    ],
+)
+def test_bad_new_pins_are_refused(
+    key: SoftKey, protocol: type[PinProtocol], padded: bytes, expected: CtapError.ERR
+) -> None:
+    # python-fido2 refuses such PINs itself, so build setPIN by hand.
     ctap = key.ctap2()
     proto = protocol()
     agreement = ctap.client_pin(proto.VERSION, ClientPin.CMD.GET_KEY_AGREEMENT)[1]
     key_agreement, shared = proto.encapsulate(agreement)
-    new_pin_enc = proto.encrypt(shared, b"abc".ljust(64, b"\x00"))
+    new_pin_enc = proto.encrypt(shared, padded)
     with pytest.raises(CtapError) as caught:
         ctap.client_pin(
             proto.VERSION,
@@ -87,7 +99,7 @@ def test_too_short_pin_violates_the_policy(key: SoftKey, protocol: type[PinProto
             new_pin_enc=new_pin_enc,
             pin_uv_param=proto.authenticate(shared, new_pin_enc),
         )
-    assert error_of(caught) == CtapError.ERR.PIN_POLICY_VIOLATION
+    assert error_of(caught) == expected
     assert key.ctap2().info.options["clientPin"] is False
 
 

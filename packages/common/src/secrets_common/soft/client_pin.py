@@ -175,7 +175,10 @@ def _check_pin_hash(ctx: Context, proto: PinProtocol, shared: bytes, pin_hash_en
 
 
 def _new_pin_hash(proto: PinProtocol, shared: bytes, new_pin_enc: bytes) -> bytes:
-    padded = proto.decrypt(shared, new_pin_enc)
+    try:
+        padded = proto.decrypt(shared, new_pin_enc)
+    except CtapError:
+        raise CtapError(_ERR.PIN_AUTH_INVALID) from None
     if len(padded) != PADDED_PIN_LENGTH:
         raise CtapError(_ERR.INVALID_PARAMETER)
     pin = padded.split(b"\x00", 1)[0]
