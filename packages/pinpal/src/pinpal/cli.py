@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import math
 import os
 import sys
 import time
@@ -277,7 +278,7 @@ def build_app() -> typer.Typer:
             "learned": record.learned,
             "practices": record.practices,
             "streak": record.streak,
-            "due": round(record.due_at(pinpal.policy)),
+            "due": math.ceil(record.due_at(pinpal.policy)),
             "due_now": record.due_at(pinpal.policy) <= now,
             "description": describe(record),
         }

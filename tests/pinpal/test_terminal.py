@@ -1,0 +1,134 @@
+"""End to end through a real terminal (pexpect): learn a secret over simulated days.
+
+Days are simulated with ``--now``, the documented option that sets the clock
+for one command; the test comes back when the due-time file says so, as the
+shell prompt would. The keyring is keyrings.alt's file backend; the hash cost
+is set explicitly through the calibration file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from pinpal.quickcheck import read_due
+from tests.cli import run, script
+
+START = 1_800_000_000
+
+
+@pytest.fixture
+def env(isolated_environment: Path, tmp_path: Path) -> dict[str, str]:
+    state = isolated_environment / "pinpal"
+    state.mkdir(parents=True, mode=0o700)
+    (state / "scrypt.json").write_text('{"n": 16, "r": 1, "p": 1}\n')
+    return {
+        **os.environ,
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "XDG_DATA_HOME": str(tmp_path / "xdg"),
+    }
+
+
+def spawn(env: dict[str, str], *args: str) -> pexpect.spawn:
+    return pexpect.spawn(script("pinpal"), list(args), env=env, encoding="utf-8", timeout=30)
+
+
+def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: Path) -> None:
+    now = START
+    child = spawn(env, "--now", str(now), "new", "laptop", "--words", "2")
+    child.expect(r"laptop: 2 words, 25\.8 bits, 0 hidden, 0 forgotten \(25\.8 bits\)")
+    child.expect(r"your new secret: ([a-z-]+ [a-z-]+)\r\n")
+    secret = child.match.group(1)
+    child.expect_exact(f"laptop: {secret}")
+    child.expect_exact("laptop> ")
+    child.sendline(secret)
+    child.expect_exact("right.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    due_file = str(Path(env["SECRETS_HOME"]) / "pinpal" / "due")
+    hints: list[str] = []
+    for _ in range(40):
+        due = read_due(due_file)
+        assert due is not None
+        if not hints:
+            assert run("pinpal", "--now", str(due - 1), "check", env=env).stdout == ""
+            assert run("pinpal", "--now", str(due), "check", env=env).stdout == "[pin]\n"
+        now = max(now, due)
+        child = spawn(env, "--now", str(now))  # bare pinpal drills
+        child.expect(r"laptop: ([^\r\n]*)\r\n")
+        hints.append(child.match.group(1))
+        child.expect_exact("laptop> ")
+        child.sendline(secret)  # no echo: the answer must not come back
+        index = child.expect_exact(["learned!", "1 of 1 right."])
+        output = child.before
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+        assert secret not in output
+        if index == 0:
+            break
+    else:
+        pytest.fail(f"not learned; hints were {hints}")
+
+    first, second = secret.split()
+    assert hints[0] == f"° {second}"
+    assert "• •" not in hints  # the last prompt still had a stored token
+    assert "°" in hints[-1]
+    print(f"learned after {len(hints) + 1} practices: {hints}")
+    listing = json.loads(run("pinpal", "--now", str(now), "list", "--json", env=env).stdout)
+    assert listing[0]["label"] == "laptop"
+    assert listing[0]["learned"] is True
+    assert listing[0]["due"] - now > 3600
+    assert now - START > 12 * 3600
+
+    # A wrong answer after learning: PINPal can only say that something is wrong.
+    child = spawn(env, "--now", str(listing[0]["due"]), "drill")
+    child.expect_exact("laptop: • •")
+    child.expect_exact("laptop> ")
+    child.sendline(f"{second} {first}" if first != second else "x y")
+    child.expect_exact("a forgotten one (•) is wrong")
+    child.expect_exact("laptop: • •")
+    child.sendline(secret)
+    child.expect_exact("right.")
+    child.expect(pexpect.EOF)
+
+    home = Path(env["SECRETS_HOME"])
+    for path in [*home.rglob("*"), *Path(env["XDG_DATA_HOME"]).rglob("*")]:
+        if path.is_file():
+            assert first.encode() not in path.read_bytes(), path
+
+    dropped = run("pinpal", "drop", "laptop", "--yes", env=env)
+    assert dropped.returncode == 0, dropped.stderr
+    assert run("pinpal", "list", env=env).stdout.startswith("no secrets yet")
+
+
+def test_existing_secret_is_read_without_echo_and_confirmed(env: dict[str, str]) -> None:
+    child = spawn(env, "--now", str(START), "new", "bank", "--existing")
+    child.expect_exact("your secret: ")
+    child.sendline("4711 0815")
+    child.expect_exact("again: ")
+    child.sendline("4711 0815")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "4711" not in (child.before or "")
+    assert child.exitstatus == 0
+    listing = json.loads(run("pinpal", "list", "--json", env=env).stdout)
+    assert listing[0]["kind"] == "existing"
+    assert listing[0]["bits"] is None
+    assert listing[0]["hidden"] == 1
+
+    child = spawn(env, "new", "other", "--existing")
+    child.expect_exact("your secret: ")
+    child.sendline("abc")
+    child.expect_exact("again: ")
+    child.sendline("abd")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "differ" in (child.before or "")
