@@ -37,4 +37,3 @@ class TestThroughAgent(TestInProcess):
         self.credentials_created = set()
         yield
         self.cleanup()  # type: ignore[no-untyped-call]
-
