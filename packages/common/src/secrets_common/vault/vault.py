@@ -313,6 +313,8 @@ class Vault:
         plus the new key's enrolment. Slot names must be unique.
         """
         self._refresh()
+        if any(existing.name == new_slot.name for existing in self._loaded.header.slots):
+            raise UsageError(f"there is already a slot called {new_slot.name!r}")
         released = self._release(opener, keyslots.Wanted(index=True, read=True), reason=reason)
         if released.index_key is None or released.read_private is None:
             raise VaultError(f"the keys of {self.path} were not released")
