@@ -341,3 +341,13 @@ def test_token_is_spent_by_a_touched_assertion_but_not_by_a_probe(key: SoftKey) 
     with pytest.raises(CtapError) as caught:
         assertion(up=True)
     assert error_of(caught) == CtapError.ERR.PIN_AUTH_INVALID
+
+
+def test_pin_set_after_enrolment_keeps_the_keys_without_uv(key: SoftKey) -> None:
+    salt = b"\x09" * 32
+    enrolment = key.enroll(salt=salt)
+    assert enrolment.mc_outputs is not None
+    ClientPin(key.ctap2()).set_pin(PIN)
+    assert key.reopen().derive(enrolment.credential_id, salt) == enrolment.mc_outputs
+    ClientPin(key.ctap2()).change_pin(PIN, "yet another pin")
+    assert key.reopen().derive(enrolment.credential_id, salt) == enrolment.mc_outputs

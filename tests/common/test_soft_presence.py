@@ -8,9 +8,18 @@ from pathlib import Path
 
 import pytest
 from fido2.client import ClientError
+from fido2.ctap import CtapError
+from fido2.hid import CTAPHID
+from fido2.webauthn import (
+    PublicKeyCredentialDescriptor,
+    PublicKeyCredentialRequestOptions,
+    PublicKeyCredentialType,
+    UserVerificationRequirement,
+)
 
+from secrets_common import SoftAuthenticator
 from secrets_common.soft import PRESENCE_VARIABLE
-from tests.common.soft_strategies import SoftKey
+from tests.common.soft_strategies import RP_ID, SoftKey
 
 
 @pytest.fixture
@@ -119,3 +128,43 @@ def test_concurrent_touches_from_several_processes_are_all_counted(tmp_path: Pat
         worker.join(timeout=60)
     assert [worker.exitcode for worker in workers] == [0, 0, 0]
     assert SoftKey(path).touches() == 40
+
+
+def test_cancelled_request_is_a_timeout_without_a_touch(key: SoftKey) -> None:
+    enrolment = key.enroll()
+    cancelled = threading.Event()
+    cancelled.set()
+    with pytest.raises(ClientError) as caught:
+        key.client().get_assertion(
+            PublicKeyCredentialRequestOptions(
+                challenge=b"\x00" * 16,
+                rp_id=RP_ID,
+                allow_credentials=[
+                    PublicKeyCredentialDescriptor(
+                        type=PublicKeyCredentialType.PUBLIC_KEY, id=enrolment.credential_id
+                    )
+                ],
+                user_verification=UserVerificationRequirement.DISCOURAGED,
+            ),
+            event=cancelled,
+        )
+    assert caught.value.code == ClientError.ERR.TIMEOUT
+    assert key.touches() == 1
+
+
+def test_presence_can_be_injected(tmp_path: Path) -> None:
+    answers = [True, False]
+    device = SoftAuthenticator(tmp_path / "key.json", presence=lambda: answers.pop(0))
+    assert device.call(CTAPHID.CBOR, b"\x0b") == b"\x00"
+    assert device.call(CTAPHID.CBOR, b"\x0b") == bytes([CtapError.ERR.USER_ACTION_TIMEOUT])
+    assert answers == []
+
+
+@pytest.mark.parametrize("value", ["deny", "DENY", " deny\n"])
+def test_deny_is_read_case_insensitively(
+    key: SoftKey, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(PRESENCE_VARIABLE, value)
+    with pytest.raises(ClientError):
+        key.client().selection()
+    assert key.touches() == 0
