@@ -15,8 +15,8 @@ if TYPE_CHECKING:
         TerminalInteraction,
         default_interaction,
     )
-    from secrets_common.fido.selection import open_key_source
-    from secrets_common.fido.source import DEFAULT_TIMEOUT, FidoKeySource
+    from secrets_common.fido.selection import DEFAULT_TIMEOUT, open_key_source
+    from secrets_common.fido.source import FidoKeySource
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 _HOMES = {
-    "DEFAULT_TIMEOUT": "secrets_common.fido.source",
+    "DEFAULT_TIMEOUT": "secrets_common.fido.selection",
     "FidoKeySource": "secrets_common.fido.source",
     "Interaction": "secrets_common.fido.interaction",
     "PlainInteraction": "secrets_common.fido.interaction",

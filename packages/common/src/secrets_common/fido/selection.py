@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -24,8 +25,12 @@ from secrets_common.fido.devices import (
     soft_authenticators,
 )
 from secrets_common.fido.interaction import Interaction, default_interaction
-from secrets_common.fido.source import DEFAULT_TIMEOUT, FidoKeySource
-from secrets_common.keysource import KeySource
+
+if TYPE_CHECKING:
+    from secrets_common.keysource import KeySource
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds a key may wait for a touch before the request is cancelled."""
 
 VARIABLE = "SECRETS_AUTHENTICATOR"
 SOFT_SCHEME = "soft:"
@@ -115,4 +120,7 @@ def open_key_source(
         windows = windows_key_source(timeout=timeout)
         if windows is not None:
             return windows
+    # python-fido2's client is a heavy import: only what derives keys pays for it.
+    from secrets_common.fido.source import FidoKeySource
+
     return FidoKeySource(discover=discovery(selection), interaction=chosen, timeout=timeout)

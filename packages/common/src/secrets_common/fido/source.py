@@ -36,11 +36,9 @@ from secrets_common.fido.requests import (
     registered_credential,
     request_options,
 )
+from secrets_common.fido.selection import DEFAULT_TIMEOUT
 from secrets_common.fido.translate import Context, translate
 from secrets_common.keysource import Credential, Derivation, KeySource
-
-DEFAULT_TIMEOUT = 30.0
-"""Seconds a key may wait for a touch before the request is cancelled."""
 
 CHALLENGE_SIZE = 32
 
