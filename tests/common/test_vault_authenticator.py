@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from secrets_common.errors import NotFoundError, WrongKeyError
+from secrets_common.errors import NotFoundError, PresenceError, VaultError, WrongKeyError
 from secrets_common.vault import (
     NewAuthenticatorSlot,
     NewRecoverySlot,
@@ -154,3 +154,32 @@ def test_unlocked_vault_keeps_no_read_key(path: Path, keys: tuple[Path, Path, Pa
     # half is in the header).
     assert len(held) == 1
     assert len(held[0]) == 32
+
+
+def test_rotate_needs_every_key(path: Path, keys: tuple[Path, Path, Path]) -> None:
+    blue, green, _ = keys
+    vault, _ = Vault.create(path, NewAuthenticatorSlot("blue", soft_source(blue)))
+    vault.enroll(
+        NewAuthenticatorSlot("green", soft_source(green)),
+        Opener(key_source=soft_source(blue)),
+        reason="enrol",
+    )
+    vault.write("a", b"1")
+    before = path.read_bytes()
+    with pytest.raises(VaultError, match="needs every enrolled key; not reached: 'green'"):
+        vault.rotate(Opener(key_source=soft_source(blue)), reason="rotate")
+    assert path.read_bytes() == before
+    assert Vault.open(path).read("a", Opener(key_source=soft_source(green)), reason="r") == b"1"
+
+
+def test_nobody_touching_is_an_error_not_a_value(
+    path: Path, keys: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = soft_source(keys[0])
+    vault, _ = Vault.create(path, NewAuthenticatorSlot("blue", source))
+    vault.write("a", b"1")
+    monkeypatch.setenv("SECRETS_SOFT_PRESENCE", "deny")
+    with pytest.raises(PresenceError):
+        vault.read("a", Opener(key_source=source), reason="read")
+    monkeypatch.delenv("SECRETS_SOFT_PRESENCE")
+    assert vault.read("a", Opener(key_source=source), reason="read") == b"1"
