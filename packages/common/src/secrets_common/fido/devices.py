@@ -110,11 +110,12 @@ def _pcsc_authenticators() -> list[Authenticator]:
     except Exception:  # no PC/SC service running is the usual case, not an error
         logger.debug("PC/SC listing failed", exc_info=True)
         return []
+    # python-fido2 names a PC/SC key only through its repr: "CtapPcscDevice(<reader>)".
     return [
         Authenticator(
-            name=device.product_name or "NFC security key",
+            name="NFC security key",
             transport="nfc",
-            path=str(device),
+            path=repr(device).removeprefix("CtapPcscDevice(").removesuffix(")"),
             device=device,
         )
         for device in devices
