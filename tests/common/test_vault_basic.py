@@ -104,6 +104,8 @@ def test_wrong_types_are_type_errors(path: Path, keyring: MemoryKeyring) -> None
         vault.write(b"a", b"1")  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="1 to 65535 bytes"):
         vault.write("", b"1")
+    with pytest.raises(UsageError, match="valid Unicode text"):
+        vault.write("half \ud800 pair", b"1")
 
 
 def test_wrong_recovery_code(path: Path, keyring: MemoryKeyring) -> None:

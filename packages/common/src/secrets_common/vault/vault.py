@@ -502,7 +502,10 @@ class Vault:
 def _name_bytes(name: str) -> bytes:
     if not isinstance(name, str):
         raise TypeError(f"an entry name must be str, got {type(name).__name__}")
-    encoded = name.encode("utf-8", errors="strict") if name else b""
+    try:
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"an entry name must be valid Unicode text, got {name!r}") from None
     if not encoded or len(encoded) > format.MAX_NAME:
         raise UsageError(f"an entry name must be 1 to {format.MAX_NAME} bytes long")
     return encoded
