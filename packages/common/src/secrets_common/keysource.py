@@ -64,7 +64,9 @@ class KeySource(Protocol):
 
         Uses hmac-secret-mc where the key offers it, so that enrolment costs a
         single touch; otherwise a second touch derives the outputs. A key
-        holding any credential in ``exclude`` is not chosen.
+        holding any credential in ``exclude`` is not chosen. The credential
+        uses user verification exactly when the key already has a PIN (or
+        built-in UV) set up; the returned ``Credential.uv`` records the mode.
         """
         ...
 
