@@ -100,10 +100,15 @@ class Verifier:
         return hmac.compare_digest(candidate, self.digest)
 
 
+def _trial(params: ScryptParams) -> None:
+    scrypt(b"calibration", b"\0" * SALT_LENGTH, params)
+
+
 def calibrate(
     target: float = TARGET_SECONDS,
     clock: Callable[[], float] = time.perf_counter,
     tick: Callable[[], None] = lambda: None,
+    trial: Callable[[ScryptParams], None] = _trial,
 ) -> ScryptParams:
     """The power-of-two ``n`` (r=8, p=1) whose hash takes closest to ``target`` seconds.
 
@@ -113,7 +118,7 @@ def calibrate(
     for log2_n in range(MIN_LOG2_N, MAX_LOG2_N + 1):
         params = ScryptParams(n=1 << log2_n)
         start = clock()
-        scrypt(b"calibration", b"\0" * SALT_LENGTH, params)
+        trial(params)
         elapsed = max(clock() - start, 1e-9)
         tick()
         if elapsed >= target:
