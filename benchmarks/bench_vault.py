@@ -11,6 +11,7 @@ Targets on a 2-core machine: a write at 10,000 entries under 50 ms; opening
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import sys
 import tempfile
@@ -96,6 +97,17 @@ def main() -> int:
             f"{row['entries']:>8,} {row['size_kib']:>10,.1f} {per_entry:>8.0f} "
             f"{row['open_ms']:>9.1f} {row['list_ms']:>8.2f} {row['read_ms']:>8.2f} "
             f"{row['write_ms']:>9.2f}"
+        )
+    print("growth from each size to the next:")
+    for smaller, larger in itertools.pairwise(rows):
+        ratios = "  ".join(
+            f"{label} x{larger[key] / smaller[key]:.1f}"
+            for label, key in (("file", "size_kib"), ("open", "open_ms"), ("write", "write_ms"))
+        )
+        factor = larger["entries"] / smaller["entries"]
+        print(
+            f"  {int(smaller['entries']):>7,} -> {int(larger['entries']):>7,} "
+            f"(entries x{factor:.0f}): {ratios}"
         )
     by_size = {int(row["entries"]): row for row in rows}
     write_10k = by_size[10_000]["write_ms"]
