@@ -13,6 +13,7 @@ import pytest
 
 from secrets_common.vault import NewAuthenticatorSlot, Vault
 from tests.cli import script
+from tests.tokenring.invoke import Invoke, make_invoke
 from tokenring import keys, locations
 from tokenring.client import AgentUnavailable, request
 
@@ -150,3 +151,9 @@ def agent_running() -> bool:
     except AgentUnavailable:
         return False
     return True
+
+
+@pytest.fixture
+def tokenring(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> Invoke:
+    """``tokenring(*argv, input=..., env=...)``: the CLI run in this process."""
+    return make_invoke(monkeypatch, capfd)

@@ -20,6 +20,7 @@ from tests.tokenring.conftest import (
     start_agent,
     touches,
 )
+from tests.tokenring.invoke import Invoke
 from tokenring import locations, protocol
 from tokenring.client import AgentFailure, request
 
@@ -38,7 +39,7 @@ def wait_until_locked(agent: AgentProcess) -> float:
 
 
 def test_get_through_agent_costs_one_touch_each_and_set_costs_none(
-    agent: AgentProcess, soft_key: Path
+    tokenring: Invoke, agent: AgentProcess, soft_key: Path
 ) -> None:
     assert touches(soft_key) == 2  # creating the vault, starting the agent
     after_start = touches(soft_key)
@@ -48,11 +49,11 @@ def test_get_through_agent_costs_one_touch_each_and_set_costs_none(
     assert stored.returncode == 0, stored.stderr
     assert touches(soft_key) == after_start
     for expected in (1, 2):
-        got = run("tokenring", "get", "https://upload.pypi.org/legacy/", "__token__")
+        got = tokenring("get", "https://upload.pypi.org/legacy/", "__token__")
         assert got.returncode == 0, got.stderr
         assert got.stdout == "s3cret\n"
         assert touches(soft_key) == after_start + expected
-    listed = run("tokenring", "list")
+    listed = tokenring("list")
     assert listed.stdout == "https://upload.pypi.org/legacy/\t__token__\n"
     assert touches(soft_key) == after_start + 2
 
@@ -65,9 +66,11 @@ def test_touch_prompt_names_the_entry_and_the_caller(shared_agent: SharedAgent) 
     assert "wants 'pypi' / '__token__' — touch your key" in got.stderr
 
 
-def test_missing_entry_through_agent_costs_no_touch(shared_agent: SharedAgent) -> None:
+def test_missing_entry_through_agent_costs_no_touch(
+    tokenring: Invoke, shared_agent: SharedAgent
+) -> None:
     before = touches(shared_agent.key)
-    got = run("tokenring", "get", "pypi", "nobody")
+    got = tokenring("get", "pypi", "nobody")
     assert got.returncode == 1
     assert got.stderr == "error: no entry for nobody in pypi\n"
     assert touches(shared_agent.key) == before
@@ -200,7 +203,7 @@ def test_concurrent_clients_are_all_served(shared_agent: SharedAgent) -> None:
 
 
 def test_idle_timeout_locks_and_a_get_unlocks_with_one_touch(
-    vault_file: Path, tmp_path: Path, agents: list[AgentProcess], soft_key: Path
+    tokenring: Invoke, vault_file: Path, tmp_path: Path, agents: list[AgentProcess], soft_key: Path
 ) -> None:
     agent = start_agent(tmp_path, "--idle-timeout", "0.5", "--lifetime", "60")
     agents.append(agent)
@@ -210,7 +213,7 @@ def test_idle_timeout_locks_and_a_get_unlocks_with_one_touch(
     assert status["idle_timeout"] == 0.5
     wait_until_locked(agent)
     before = touches(soft_key)
-    got = run("tokenring", "get", "s", "u")
+    got = tokenring("get", "s", "u")
     assert got.stdout == "v\n"
     assert touches(soft_key) == before + 1
     assert agent.status()["locked"] is False
@@ -229,27 +232,31 @@ def test_lifetime_locks_even_a_busy_agent(
 
 
 def test_timeouts_from_environment(
-    vault_file: Path, tmp_path: Path, agents: list[AgentProcess], monkeypatch: pytest.MonkeyPatch
+    tokenring: Invoke,
+    vault_file: Path,
+    tmp_path: Path,
+    agents: list[AgentProcess],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TOKENRING_IDLE_TIMEOUT", "42")
     monkeypatch.setenv("TOKENRING_LIFETIME", "99")
     agents.append(start_agent(tmp_path))
-    shown = run("tokenring", "status", "--json")
+    shown = tokenring("status", "--json")
     assert '"idle_timeout": 42.0' in shown.stdout
     assert '"lifetime": 99.0' in shown.stdout
 
 
-def test_lock_command_forgets_the_keys(agent: AgentProcess) -> None:
+def test_lock_command_forgets_the_keys(tokenring: Invoke, agent: AgentProcess) -> None:
     assert agent.status()["locked"] is False
-    locked = run("tokenring", "lock")
+    locked = tokenring("lock")
     assert locked.returncode == 0
     assert agent.status()["locked"] is True
-    text = run("tokenring", "status")
+    text = tokenring("status")
     assert "(locked)" in text.stdout
 
 
-def test_status_without_agent() -> None:
-    shown = run("tokenring", "status", "--json")
+def test_status_without_agent(tokenring: Invoke) -> None:
+    shown = tokenring("status", "--json")
     assert shown.returncode == 0
     assert '"running": false' in shown.stdout
 
@@ -341,13 +348,13 @@ def test_agent_gone_mid_request_is_one_line(vault_file: Path) -> None:
 
 
 def test_agent_for_another_vault_is_bypassed(
-    agent: AgentProcess, tmp_path: Path, soft_key: Path
+    tokenring: Invoke, agent: AgentProcess, tmp_path: Path, soft_key: Path
 ) -> None:
     other = tmp_path / "other-vault"
-    init = run("tokenring", "init", "--vault", str(other), "--no-recovery-code")
+    init = tokenring("init", "--vault", str(other), "--no-recovery-code")
     assert init.returncode == 0, init.stderr
-    run("tokenring", "set", "--vault", str(other), "s", "u", input="elsewhere")
-    got = run("tokenring", "get", "--vault", str(other), "s", "u")
+    tokenring("set", "--vault", str(other), "s", "u", input="elsewhere")
+    got = tokenring("get", "--vault", str(other), "s", "u")
     assert got.stdout == "elsewhere\n"
     with pytest.raises(AgentFailure, match="serves"):
         request({"op": "get", "service": "s", "user": "u", "vault": str(other)})

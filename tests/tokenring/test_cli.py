@@ -1,0 +1,166 @@
+"""``tokenring`` in-process (no agent): entries, keys, and one-line failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import filelock
+import pexpect
+import pytest
+
+from tests.cli import run, script
+from tests.tokenring.conftest import touches
+from tests.tokenring.invoke import Invoke
+
+
+def one_error_line(result: object, code: int, starts: str) -> None:
+    assert getattr(result, "returncode", None) == code
+    stderr = str(getattr(result, "stderr", ""))
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, stderr
+    assert errors[0].startswith(starts), stderr
+    assert "Traceback" not in stderr
+
+
+def test_cold_get_costs_exactly_one_touch(
+    tokenring: Invoke, vault_file: Path, soft_key: Path
+) -> None:
+    assert tokenring("set", "pypi", "__token__", input="tok\n").returncode == 0
+    before = touches(soft_key)
+    got = tokenring("get", "pypi", "__token__")
+    assert got.stdout == "tok\n"
+    assert touches(soft_key) == before + 1
+
+
+def test_set_from_stdin_strips_exactly_one_newline(tokenring: Invoke, vault_file: Path) -> None:
+    tokenring("set", "svc", "user", input="line one\nline two\n\n")
+    assert tokenring("get", "svc", "user").stdout == "line one\nline two\n\n"
+
+
+def test_set_on_a_terminal_asks_twice_without_echo(tokenring: Invoke, vault_file: Path) -> None:
+    child = pexpect.spawn(script("tokenring"), ["set", "svc", "user"], encoding="utf-8", timeout=30)
+    child.expect("Secret for 'user' at 'svc': ")
+    child.sendline("typed-secret")
+    child.expect("Again, to confirm: ")
+    child.sendline("typed-secret")
+    child.expect(pexpect.EOF)
+    assert "typed-secret" not in (child.before or "")
+    child.close()
+    assert child.exitstatus == 0
+    assert tokenring("get", "svc", "user").stdout == "typed-secret\n"
+
+
+def test_missing_entry(tokenring: Invoke, vault_file: Path) -> None:
+    got = tokenring("get", "pypi", "nobody")
+    assert got.returncode == 1
+    assert got.stderr.splitlines()[-1] == "error: no entry for nobody in pypi"
+    one_error_line(tokenring("delete", "pypi", "nobody"), 1, "error: no entry for nobody")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["get", "s", "u"], ["set", "s", "u"], ["delete", "s", "u"], ["list"], ["slots"], ["enroll"]],
+)
+def test_no_vault_yet(tokenring: Invoke, soft_key: Path, command: list[str]) -> None:
+    result = tokenring(*command, input="x")
+    one_error_line(result, 1, "error: no TokenRing vault at ")
+    assert "tokenring init" in result.stderr
+
+
+def test_wrong_key(tokenring: Invoke, vault_file: Path, tmp_path: Path) -> None:
+    other = {"SECRETS_AUTHENTICATOR": f"soft:{tmp_path / 'stranger.json'}"}
+    one_error_line(tokenring("get", "s", "u", env=other), 3, "error: ")
+    one_error_line(tokenring("set", "s", "u", input="x", env=other), 3, "error: ")
+
+
+def test_presence_refused_loses_nothing(tokenring: Invoke, vault_file: Path) -> None:
+    tokenring("set", "s", "u", input="kept")
+    deny = {"SECRETS_SOFT_PRESENCE": "deny"}
+    one_error_line(tokenring("get", "s", "u", env=deny), 3, "error: ")
+    one_error_line(tokenring("set", "s", "u", input="new", env=deny), 3, "error: ")
+    assert tokenring("get", "s", "u").stdout == "kept\n"
+
+
+def test_vault_locked_by_another_writer(tokenring: Invoke, vault_file: Path) -> None:
+    lock = filelock.FileLock(str(vault_file) + ".lock")
+    with lock:
+        result = tokenring("set", "s", "u", input="x", env={"TOKENRING_LOCK_TIMEOUT": "0.2"})
+    one_error_line(result, 5, "error: ")
+    assert "locked by another process" in result.stderr
+    assert tokenring("get", "s", "u").returncode == 1
+
+
+def test_init_with_recovery_code_and_slots(tokenring: Invoke, soft_key: Path) -> None:
+    created = tokenring("init", "--recovery-code")
+    assert created.returncode == 0, created.stderr
+    assert "Recovery code" in created.stdout
+    code = [line.strip() for line in created.stdout.splitlines() if line.count("-") == 7]
+    assert len(code) == 1
+    slots = json.loads(tokenring("slots", "--json").stdout)
+    assert [slot["kind"] for slot in slots] == ["authenticator", "recovery"]
+    again = tokenring("init", "--no-recovery-code")
+    one_error_line(again, 2, "error: ")
+
+
+def test_init_without_recovery_code_warns(tokenring: Invoke, soft_key: Path) -> None:
+    created = tokenring("init", "--no-recovery-code")
+    assert created.returncode == 0
+    assert "Recovery code" not in created.stdout
+    assert "losing that key loses every entry" in created.stderr
+
+
+def test_enrolled_backup_key_reads_alone(
+    tokenring: Invoke, vault_file: Path, tmp_path: Path, soft_key: Path
+) -> None:
+    backup = tmp_path / "backup.json"
+    tokenring("set", "s", "u", input="both keys")
+    both = {"SECRETS_AUTHENTICATOR": f"soft:{soft_key},soft:{backup}"}
+    enrolled = tokenring("enroll", env=both)
+    assert enrolled.returncode == 0, enrolled.stderr
+    names = tokenring("slots").stdout
+    assert "key-1\tauthenticator" in names
+    assert "key-2\tauthenticator" in names
+    alone = {"SECRETS_AUTHENTICATOR": f"soft:{backup}"}
+    assert tokenring("get", "s", "u", env=alone).stdout == "both keys\n"
+    assert touches(backup) >= 2
+
+
+def test_rotate_keeps_entries(tokenring: Invoke, vault_file: Path) -> None:
+    tokenring("set", "s", "u", input="survives")
+    assert tokenring("rotate").returncode == 0
+    assert tokenring("get", "s", "u").stdout == "survives\n"
+
+
+def test_list_shows_names_never_secrets(tokenring: Invoke, vault_file: Path) -> None:
+    tokenring("set", "svc-b", "bob", input="secret-b")
+    tokenring("set", "svc-a", "alice", input="secret-a")
+    listed = tokenring("list", "--json")
+    assert json.loads(listed.stdout) == [
+        {"service": "svc-a", "user": "alice"},
+        {"service": "svc-b", "user": "bob"},
+    ]
+    assert "secret-" not in listed.stdout + listed.stderr
+    deleted = tokenring("delete", "svc-a", "alice")
+    assert deleted.returncode == 0
+    assert tokenring("list").stdout == "svc-b\tbob\n"
+
+
+def test_secrets_ring_is_the_same_tool(tokenring: Invoke, vault_file: Path) -> None:
+    run("secrets", "ring", "set", "s", "u", input="via secrets")
+    assert tokenring("get", "s", "u").stdout == "via secrets\n"
+
+
+def test_keyring_cli_goes_through_tokenring(tokenring: Invoke, vault_file: Path) -> None:
+    listed = run("keyring", "--list-backends")
+    assert "tokenring.backend.TokenRingKeyring (priority: 20)" in listed.stdout
+    assert run("keyring", "set", "svc", "user", input="from keyring\n").returncode == 0
+    assert run("keyring", "get", "svc", "user").stdout == "from keyring\n"
+    assert tokenring("get", "svc", "user").stdout == "from keyring\n"
+    assert run("keyring", "del", "svc", "user").returncode == 0
+    assert tokenring("get", "svc", "user").returncode == 1
+
+
+def test_tokenring_disable_switches_the_backend_off(vault_file: Path) -> None:
+    listed = run("keyring", "--list-backends", env={"TOKENRING_DISABLE": "1"})
+    assert "TokenRing" not in listed.stdout
