@@ -127,3 +127,13 @@ def test_recovery_code_typos_are_usage_errors() -> None:
         recovery.parse("ABCD")
     with pytest.raises(UsageError, match="'!' cannot appear"):
         recovery.parse("!" * 32)
+
+
+def test_scrypt_parameters_are_bounded() -> None:
+    from secrets_common.vault import ScryptParams
+
+    assert ScryptParams().n == 2**17
+    with pytest.raises(ValueError, match="power of two"):
+        ScryptParams(n=1000)
+    with pytest.raises(ValueError, match="too costly"):
+        ScryptParams(n=2**30)

@@ -56,6 +56,12 @@ class ScryptParams:
             raise ValueError(f"scrypt n must be a power of two >= 2, got {self.n}")
         if self.r < 1 or self.p < 1:
             raise ValueError(f"scrypt r and p must be >= 1, got r={self.r} p={self.p}")
+        # A damaged header must not make opening a vault allocate gigabytes.
+        if self.n > 2**20 or self.r > 16 or self.p > 16:
+            raise ValueError(
+                f"scrypt parameters too costly: n={self.n} r={self.r} p={self.p} "
+                "(at most n=2^20, r=16, p=16)"
+            )
 
 
 @attrs.frozen
