@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import filelock
 import pytest
 from keyring.backends.fail import Keyring as NoKeyring
 
-from secrets_common.errors import NotFoundError, UsageError, VaultLockedError
+from secrets_common.errors import NotFoundError, UsageError, VaultError, VaultLockedError
 from secrets_common.vault import (
     KeyringUnavailableError,
     NewKeyringSlot,
@@ -234,3 +235,36 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="no vault at"):
         Vault.open(tmp_path / "nothing")
     os.chmod(tmp_path, 0o700)
+
+
+class MeddlingKeyring(MemoryKeyring):
+    """Runs ``hook`` once, the first time a secret is stored: a race made to order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hook: Callable[[], None] | None = None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        super().set_password(service, username, password)
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            hook()
+
+
+def test_rotation_racing_an_enrolment_loses_neither(path: Path) -> None:
+    keyring = MeddlingKeyring()
+    vault, _ = Vault.create(path, NewKeyringSlot(keyring))
+    vault.write("a", b"1")
+    late = MemoryKeyring()
+
+    def enrol_elsewhere() -> None:
+        other = Vault.open(path).unlock(Opener(keyring=keyring), reason="test")
+        other.enroll(NewKeyringSlot(late, name="late"), Opener(keyring=keyring), reason="t")
+
+    keyring.hook = enrol_elsewhere
+    with pytest.raises(VaultError, match="changed during rotation; rotate again"):
+        vault.rotate(Opener(keyring=keyring), reason="test")
+    assert [slot.name for slot in Vault.open(path).slots()] == ["keyring", "late"]
+    assert Vault.open(path).read("a", Opener(keyring=late), reason="test") == b"1"
+    vault.rotate(Opener(keyring=keyring), reason="test")
+    assert Vault.open(path).read("a", Opener(keyring=keyring), reason="test") == b"1"

@@ -385,7 +385,7 @@ class Vault:
         if released.index_key is None or old_private is None:
             raise VaultError(f"the keys of {self.path} were not released")
         self._adopt(released.index_key)
-        old = self._loaded.header
+        old = before = self._loaded.header
         random = self._random
         new_private = random(crypto.KEY_SIZE)
         keys = keyslots.Keys(
@@ -417,6 +417,10 @@ class Vault:
         )
         with self._file.locked():
             self._refresh()
+            if self._loaded.header != before:
+                # Another process enrolled or removed a slot meanwhile; the
+                # new slots were made from the list before that change.
+                raise VaultError(f"the slots of {self.path} changed during rotation; rotate again")
             entries = {}
             for name, record in self._entries.items():
                 encoded, sealed, token = format.unpack_record(record)
