@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from hypothesis import strategies as st
+from keyring.errors import PasswordDeleteError
 
 from secrets_common.fido import PlainInteraction, open_key_source
 from secrets_common.keysource import KeySource
@@ -35,7 +36,9 @@ class MemoryKeyring:
         self.store[(service, username)] = password
 
     def delete_password(self, service: str, username: str) -> None:
-        del self.store[(service, username)]
+        if self.store.pop((service, username), None) is None:
+            # What every keyring backend raises for a missing password.
+            raise PasswordDeleteError(f"no password for {username!r} in {service!r}")
 
 
 _check: type[KeyringBackend] = MemoryKeyring

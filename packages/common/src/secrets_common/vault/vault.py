@@ -375,8 +375,8 @@ class Vault:
 
         One touch on an enrolled key releases the old keys, then every
         authenticator slot derives the new salts (one touch each; all
-        credentials are offered at once). Keyring and recovery slots get fresh
-        secrets; the new recovery code (if the vault has a recovery slot) is
+        credentials are offered at once). Keyring slots get fresh secrets,
+        stored in ``opener.keyring``; the recovery slot a new code, which is
         returned. The vault stays unlocked under the new keys.
         """
         self._refresh()
