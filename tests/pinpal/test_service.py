@@ -168,3 +168,28 @@ def test_a_damaged_record_is_one_clear_error_without_its_content(service: Pinpal
     assert "secretword" not in str(caught.value)
     with pytest.raises(CorruptRecordError):
         decode_entry(os.urandom(40), "x")
+
+
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def read(self, label: str) -> bytes:
+        self.reads += 1
+        return super().read(label)
+
+
+def test_each_label_is_read_once_per_command(tmp_path: Path, clock: FakeClock) -> None:
+    store = CountingStore()
+    first = Pinpal(store, tmp_path, clock, lambda: TINY_SCRYPT, seeded_entropy(1))
+    secrets = {label: words(i) for i, label in enumerate(["a", "b", "c"])}
+    for label, secret in secrets.items():
+        first.new(label, secret)
+    # A new command: a drill of three secrets, then the due file, then a listing.
+    store.reads = 0
+    command = Pinpal(store, tmp_path, clock, lambda: TINY_SCRYPT, seeded_entropy(2))
+    answers = [secrets[label].text for label in sorted(secrets)]
+    assert drill(command, ScriptedConsole(answers)).correct == 3
+    command.entries()
+    assert store.reads == 3

@@ -51,11 +51,16 @@ class Pinpal:
         self.kdf_params = kdf_params
         self.entropy = entropy
         self.policy = policy
+        # One service lives for one command. Each vault read may cost a touch
+        # (TokenRing as the keyring backend), so every label is read once.
+        self._cache: dict[str, LabelEntry] = {}
 
     # -- reading ---------------------------------------------------------
 
     def entry(self, label: str) -> LabelEntry:
-        return decode_entry(self.store.read(label), label)
+        if label not in self._cache:
+            self._cache[label] = decode_entry(self.store.read(label), label)
+        return self._cache[label]
 
     def entries(self) -> list[LabelEntry]:
         return [self.entry(label) for label in self.store.labels()]
@@ -103,6 +108,7 @@ class Pinpal:
         if label not in self.store.labels():
             raise NotFoundError(f"no secret is called {label!r}")
         self.store.delete(label)
+        self._cache.pop(label, None)
         self.refresh_due()
 
     def put(self, entry: LabelEntry) -> None:
@@ -146,6 +152,7 @@ class Pinpal:
 
     def _save(self, entry: LabelEntry) -> None:
         self.store.write(entry.label, encode_entry(entry))
+        self._cache[entry.label] = entry
         self.refresh_due()
 
     def next_due(self) -> float | None:
