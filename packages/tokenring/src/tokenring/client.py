@@ -8,8 +8,8 @@ full toolkit translates these exceptions into its own errors
 
 from __future__ import annotations
 
+import _socket
 import os
-import socket
 
 from tokenring import protocol
 from tokenring.locations import socket_path
@@ -42,10 +42,14 @@ class AgentFailure(Exception):
         self.exit_code = exit_code
 
 
-def connect(path: str | None = None) -> socket.socket:
-    """A connection to the agent, or :class:`AgentUnavailable`."""
+def connect(path: str | None = None) -> _socket.socket:
+    """A connection to the agent, or :class:`AgentUnavailable`.
+
+    The bare ``_socket`` type: the ``socket`` module's wrapper would load
+    ``selectors`` and ``array`` for features this client never uses.
+    """
     where = path or socket_path()
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.connect(where)
     except OSError as error:
@@ -67,35 +71,43 @@ def request(
     request was sent, and :class:`AgentFailure` for an error answer.
     """
     sock = connect(path)
-    with sock:
+    try:
+        return _converse(sock, message, on_event)
+    finally:
+        sock.close()
+
+
+def _converse(
+    sock: _socket.socket, message: dict[str, Any], on_event: EventHandler | None
+) -> dict[str, Any]:
+    try:
+        protocol.write_frame(sock, message)
+    except OSError as error:
+        raise AgentGone(f"the agent closed the connection: {error.strerror or error}") from None
+    while True:
         try:
-            protocol.write_frame(sock, message)
+            answer = protocol.read_frame(sock)
+        except protocol.ProtocolError as error:
+            raise AgentGone(f"the agent went away during the request ({error})") from None
         except OSError as error:
-            raise AgentGone(f"the agent closed the connection: {error.strerror or error}") from None
-        while True:
-            try:
-                answer = protocol.read_frame(sock)
-            except protocol.ProtocolError as error:
-                raise AgentGone(f"the agent went away during the request ({error})") from None
-            except OSError as error:
-                raise AgentGone(
-                    f"the agent went away during the request ({error.strerror or error})"
-                ) from None
-            if "event" in answer:
-                if on_event is not None:
-                    on_event(answer)
-                continue
-            if answer.get("ok") is True:
-                return answer
-            problem = answer.get("error")
-            if not isinstance(problem, dict):
-                raise AgentGone("the agent answered nonsense")
-            code = problem.get("exit")
-            raise AgentFailure(
-                str(problem.get("kind", "error")),
-                str(problem.get("message", "the agent refused the request")),
-                code if isinstance(code, int) else 1,
-            )
+            raise AgentGone(
+                f"the agent went away during the request ({error.strerror or error})"
+            ) from None
+        if "event" in answer:
+            if on_event is not None:
+                on_event(answer)
+            continue
+        if answer.get("ok") is True:
+            return answer
+        problem = answer.get("error")
+        if not isinstance(problem, dict):
+            raise AgentGone("the agent answered nonsense")
+        code = problem.get("exit")
+        raise AgentFailure(
+            str(problem.get("kind", "error")),
+            str(problem.get("message", "the agent refused the request")),
+            code if isinstance(code, int) else 1,
+        )
 
 
 def show_event(event: dict[str, Any]) -> None:

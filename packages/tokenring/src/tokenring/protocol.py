@@ -15,16 +15,22 @@ Standard library only: the fast ``tokenring get`` client imports this module.
 from __future__ import annotations
 
 import json
-import struct
 
 TYPE_CHECKING = False  # see tokenring.client: typing is too heavy for the fast path
 if TYPE_CHECKING:
-    import socket
-    from typing import Any
+    from typing import Any, Protocol
+
+    class Stream(Protocol):
+        """A connected stream socket (``socket.socket`` or the bare ``_socket.socket``)."""
+
+        def recv(self, size: int, /) -> bytes: ...
+
+        def sendall(self, data: bytes, /) -> None: ...
+
 
 VERSION = 1
 MAX_FRAME = 64 * 1024
-_HEADER = struct.Struct(">I")
+_HEADER_SIZE = 4  # big-endian unsigned length; int.to_bytes spares importing struct
 
 
 class ProtocolError(Exception):
@@ -40,7 +46,7 @@ def encode(message: dict[str, Any]) -> bytes:
     payload = json.dumps({"v": VERSION, **message}, separators=(",", ":")).encode()
     if len(payload) > MAX_FRAME:
         raise ProtocolError(f"frame of {len(payload)} bytes exceeds the {MAX_FRAME}-byte limit")
-    return _HEADER.pack(len(payload)) + payload
+    return len(payload).to_bytes(_HEADER_SIZE, "big") + payload
 
 
 def decode(payload: bytes) -> dict[str, Any]:
@@ -56,7 +62,7 @@ def decode(payload: bytes) -> dict[str, Any]:
     return message
 
 
-def _receive_exactly(sock: socket.socket, size: int, *, at_boundary: bool) -> bytes:
+def _receive_exactly(sock: Stream, size: int, *, at_boundary: bool) -> bytes:
     chunks: list[bytes] = []
     remaining = size
     while remaining:
@@ -70,13 +76,13 @@ def _receive_exactly(sock: socket.socket, size: int, *, at_boundary: bool) -> by
     return b"".join(chunks)
 
 
-def read_frame(sock: socket.socket) -> dict[str, Any]:
+def read_frame(sock: Stream) -> dict[str, Any]:
     """Read one frame; :class:`ConnectionClosed` when the peer hung up between frames."""
-    (size,) = _HEADER.unpack(_receive_exactly(sock, _HEADER.size, at_boundary=True))
+    size = int.from_bytes(_receive_exactly(sock, _HEADER_SIZE, at_boundary=True), "big")
     if size > MAX_FRAME:
         raise ProtocolError(f"frame of {size} bytes exceeds the {MAX_FRAME}-byte limit")
     return decode(_receive_exactly(sock, size, at_boundary=False))
 
 
-def write_frame(sock: socket.socket, message: dict[str, Any]) -> None:
+def write_frame(sock: Stream, message: dict[str, Any]) -> None:
     sock.sendall(encode(message))
