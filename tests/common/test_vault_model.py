@@ -124,5 +124,10 @@ class VaultModel(RuleBasedStateMachine):
         assert self.vault.names() == sorted(self.model)
 
 
-VaultModel.TestCase.settings = settings(max_examples=15, stateful_step_count=12)
+# Each example touches files and software keys: a third of the profile's
+# examples (16 by default, more under HYPOTHESIS_PROFILE=thorough).
+_profile = settings()
+VaultModel.TestCase.settings = settings(
+    _profile, max_examples=max(_profile.max_examples // 3, 5), stateful_step_count=12
+)
 test_vault_matches_a_dictionary = VaultModel.TestCase
