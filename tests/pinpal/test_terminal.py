@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from keyrings.alt.file import PlaintextKeyring
 
 from pinpal.quickcheck import read_due
+from pinpal.vaultstore import VaultStore
 from tests.cli import run, script
 
 START = 1_800_000_000
@@ -40,7 +42,7 @@ def spawn(env: dict[str, str], *args: str) -> pexpect.spawn:
 def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: Path) -> None:
     now = START
     child = spawn(env, "--now", str(now), "new", "laptop", "--words", "2")
-    child.expect(r"laptop: 2 words, 25\.8 bits, 0 hidden, 0 forgotten \(25\.8 bits\)")
+    child.expect(r"laptop: 2 words, 25\.8 bits, 0 hidden, 0 forgotten\r\n")
     child.expect(r"your new secret: ([a-z-]+ [a-z-]+)\r\n")
     secret = child.match.group(1)
     child.expect_exact(f"laptop: {secret}")
@@ -98,10 +100,25 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     child.expect_exact("right.")
     child.expect(pexpect.EOF)
 
+    # Nothing outside the vault holds the secret; inside it, the learned
+    # record holds no token (read back through the same keyring file).
     home = Path(env["SECRETS_HOME"])
-    for path in [*home.rglob("*"), *Path(env["XDG_DATA_HOME"]).rglob("*")]:
-        if path.is_file():
-            assert first.encode() not in path.read_bytes(), path
+    files = [p for p in [*home.rglob("*"), *Path(env["XDG_DATA_HOME"]).rglob("*")] if p.is_file()]
+    assert {p.name for p in files} == {
+        "due",
+        "scrypt.json",
+        "vault",
+        "vault.lock",
+        "keyring_pass.cfg",
+    }
+    for path in files:
+        assert secret.encode() not in path.read_bytes(), path
+    assert (home / "pinpal" / "due").read_text().strip().isdigit()
+    keyring = PlaintextKeyring()
+    keyring.file_path = str(next(p for p in files if p.name == "keyring_pass.cfg"))
+    stored = VaultStore(home / "pinpal" / "vault", lambda: keyring).read("laptop")
+    positions = json.loads(stored)["current"]["positions"]
+    assert [sorted(p) for p in positions] == [["stability", "stage"]] * 2
 
     dropped = run("pinpal", "drop", "laptop", "--yes", env=env)
     assert dropped.returncode == 0, dropped.stderr

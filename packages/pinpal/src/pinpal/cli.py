@@ -155,10 +155,8 @@ def build_app() -> typer.Typer:
 
     def introduce(pinpal: Pinpal, entry: LabelEntry, secret: NewSecret, existing: bool) -> None:
         record = entry.current
-        strength = (
-            "strength unknown (you chose it)" if record.bits is None else f"{record.bits:.1f} bits"
-        )
-        typer.echo(f"{entry.label}: {describe(record)} ({strength})")
+        unknown = " (strength unknown: you chose it)" if record.bits is None else ""
+        typer.echo(f"{entry.label}: {describe(record)}{unknown}")
         if existing:
             # The two entries just typed are its first practice.
             pinpal.answer(entry.label, CURRENT, secret.text)

@@ -75,7 +75,9 @@ def _report_progress(review: Review, record: Memorization, console: Console) -> 
     if review.streak_reset:
         console.say("it had been a long while: the streak starts again.")
     if review.newly_hidden:
-        console.say(f"now hidden (°): {plural(len(review.newly_hidden), word)} more.")
+        count = len(review.newly_hidden)
+        words = f"{word} is" if count == 1 else f"{word}s are"
+        console.say(f"from now on {count} more {words} hidden (°).")
     if review.newly_forgotten:
         console.say(
             f"PINPal has now forgotten {plural(len(review.newly_forgotten), word)} (•): "

@@ -117,10 +117,14 @@ def calibrate(
     previous: tuple[ScryptParams, float] | None = None
     for log2_n in range(MIN_LOG2_N, MAX_LOG2_N + 1):
         params = ScryptParams(n=1 << log2_n)
-        start = clock()
-        trial(params)
-        elapsed = max(clock() - start, 1e-9)
-        tick()
+        # The best of two runs: the first one also pays for page faults.
+        timings = []
+        for _ in range(2):
+            start = clock()
+            trial(params)
+            timings.append(clock() - start)
+            tick()
+        elapsed = max(min(timings), 1e-9)
         if elapsed >= target:
             # Closest on a log scale: the cost doubles with each step.
             if previous is not None and target / previous[1] < elapsed / target:
