@@ -25,7 +25,7 @@ from secrets_common.errors import UsageError, VaultError, WrongKeyError
 from secrets_common.keysource import SECRET_SIZE, Credential, Derivation, KeySource
 from secrets_common.vault import crypto, recovery
 from secrets_common.vault.errors import KeyringUnavailableError, NotEnrolledError, SlotOpenError
-from secrets_common.vault.format import (
+from secrets_common.vault.layout import (
     AuthenticatorSlot,
     Header,
     KeyringSlot,

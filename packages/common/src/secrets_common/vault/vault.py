@@ -1,6 +1,6 @@
 """The :class:`Vault`: named secret entries in one file, opened through key slots.
 
-Touch costs with an authenticator slot (see docs/vault-format.md):
+Touch costs with an authenticator slot (see docs/vault-layout.md):
 
 ========================  =======
 operation                 touches
@@ -29,10 +29,10 @@ import attrs
 from cryptography.fernet import InvalidToken
 
 from secrets_common.errors import NotFoundError, UsageError, VaultError
-from secrets_common.vault import crypto, format
+from secrets_common.vault import crypto, layout
 from secrets_common.vault import slots as keyslots
 from secrets_common.vault.errors import NotUnlockedError, VaultRekeyedError
-from secrets_common.vault.format import AuthenticatorSlot, FormatError, Header, RecoverySlot
+from secrets_common.vault.layout import AuthenticatorSlot, FormatError, Header, RecoverySlot
 from secrets_common.vault.opener import (
     KeyringBackend,
     NewRecoverySlot,
@@ -111,14 +111,14 @@ class Vault:
         file.create_directory()
         read_private = random(crypto.KEY_SIZE)
         keys = keyslots.Keys(
-            vault_id=random(format.ID_SIZE),
+            vault_id=random(layout.ID_SIZE),
             index_salt=random(crypto.KEY_SIZE),
             read_salt=random(crypto.KEY_SIZE),
             index_key=random(crypto.KEY_SIZE),
             read_private=read_private,
         )
         now = int(clock())
-        made: list[format.Slot] = []
+        made: list[layout.Slot] = []
         code = None
         for spec in (first_slot, recovery):
             if spec is None:
@@ -130,7 +130,7 @@ class Vault:
             code = new_code or code
         header = Header(
             vault_id=keys.vault_id,
-            epoch=random(format.ID_SIZE),
+            epoch=random(layout.ID_SIZE),
             index_salt=keys.index_salt,
             read_salt=keys.read_salt,
             read_public=crypto.public_bytes(read_private),
@@ -235,7 +235,7 @@ class Vault:
         record = self._entries.get(name)
         if record is None:
             raise NotFoundError(f"no entry {name!r} in {self.path}")
-        _, sealed, token = format.unpack_record(record)
+        _, sealed, token = layout.unpack_record(record)
         try:
             entry_key = crypto.unseal(sealed, private, self._loaded.header.read_public, encoded)
             return crypto.decrypt_value(entry_key, token)
@@ -361,7 +361,7 @@ class Vault:
                 raise UsageError(f"{name!r} is the last slot of {self.path}; it cannot be removed")
             removed = next(slot for slot in current.slots if slot.name == name)
             self._store(attrs.evolve(current, slots=remaining))
-        if keyring is not None and isinstance(removed, format.KeyringSlot):
+        if keyring is not None and isinstance(removed, layout.KeyringSlot):
             keyslots.forget_keyring_secret(keyring, removed)
 
     def rotate(
@@ -409,7 +409,7 @@ class Vault:
         )
         header = Header(
             vault_id=old.vault_id,
-            epoch=random(format.ID_SIZE),
+            epoch=random(layout.ID_SIZE),
             index_salt=keys.index_salt,
             read_salt=keys.read_salt,
             read_public=crypto.public_bytes(new_private),
@@ -423,7 +423,7 @@ class Vault:
                 raise VaultError(f"the slots of {self.path} changed during rotation; rotate again")
             entries = {}
             for name, record in self._entries.items():
-                encoded, sealed, token = format.unpack_record(record)
+                encoded, sealed, token = layout.unpack_record(record)
                 try:
                     entry_key = crypto.unseal(
                         sealed, old_private, self._loaded.header.read_public, encoded
@@ -433,7 +433,7 @@ class Vault:
                 resealed = crypto.seal(
                     entry_key, header.read_public, random(crypto.KEY_SIZE), encoded
                 )
-                entries[name] = format.pack_record(encoded, resealed, token)
+                entries[name] = layout.pack_record(encoded, resealed, token)
             line, body = _seal_file(header, keys.index_key, entries, now, random(16))
             stamp = self._file.replace(line + b"\n" + body)
         self._loaded = _Loaded(line, header, body, stamp)
@@ -487,7 +487,7 @@ class Vault:
         sealed = crypto.seal(
             entry_key, self._loaded.header.read_public, self._random(crypto.KEY_SIZE), name
         )
-        return format.pack_record(name, sealed, token)
+        return layout.pack_record(name, sealed, token)
 
     def _store(self, header: Header) -> None:
         """Write ``header`` and the current entries (lock held, unlocked)."""
@@ -510,16 +510,16 @@ def _name_bytes(name: str) -> bytes:
         encoded = name.encode("utf-8")
     except UnicodeEncodeError:
         raise UsageError(f"an entry name must be valid Unicode text, got {name!r}") from None
-    if not encoded or len(encoded) > format.MAX_NAME:
-        raise UsageError(f"an entry name must be 1 to {format.MAX_NAME} bytes long")
+    if not encoded or len(encoded) > layout.MAX_NAME:
+        raise UsageError(f"an entry name must be 1 to {layout.MAX_NAME} bytes long")
     return encoded
 
 
 def _load(file: VaultFile) -> _Loaded:
     data, stamp = file.read()
     try:
-        line, body = format.split_file(data)
-        header = format.decode_header(line)
+        line, body = layout.split_file(data)
+        header = layout.decode_header(line)
     except FormatError as error:
         raise VaultError(f"{file.path} cannot be used: {error}") from None
     return _Loaded(line, header, body, stamp)
@@ -533,10 +533,10 @@ def _open_index(path: Path, loaded: _Loaded, index_key: bytes) -> dict[str, byte
             f"{path} is damaged or was tampered with: its index does not decrypt"
         ) from None
     try:
-        digest, entries = format.unpack_index(plain)
+        digest, entries = layout.unpack_index(plain)
     except FormatError as error:
         raise VaultError(f"{path} is damaged or was tampered with: {error}") from None
-    if not hmac.compare_digest(digest, format.header_digest(loaded.line)):
+    if not hmac.compare_digest(digest, layout.header_digest(loaded.line)):
         raise VaultError(f"{path} is damaged or was tampered with: its header was changed")
     return entries
 
@@ -544,18 +544,18 @@ def _open_index(path: Path, loaded: _Loaded, index_key: bytes) -> dict[str, byte
 def _seal_file(
     header: Header, index_key: bytes, entries: dict[str, bytes], now: int, iv: bytes
 ) -> tuple[bytes, bytes]:
-    line = format.encode_header(header)
-    plain = format.pack_index(format.header_digest(line), entries.values(), len(entries))
+    line = layout.encode_header(header)
+    plain = layout.pack_index(layout.header_digest(line), entries.values(), len(entries))
     return line, crypto.fernet_encrypt_raw(index_key, plain, now, iv)
 
 
-def _slot_info(slot: format.Slot) -> SlotInfo:
+def _slot_info(slot: layout.Slot) -> SlotInfo:
     if isinstance(slot, AuthenticatorSlot):
         mode = ", PIN" if slot.credential.uv else ""
         detail = (
             f"{slot.credential.rp_id}, credential {slot.credential.credential_id.hex()[:12]}…{mode}"
         )
-    elif isinstance(slot, format.KeyringSlot):
+    elif isinstance(slot, layout.KeyringSlot):
         detail = f"keyring {slot.service!r} / {slot.username!r}"
     else:
         detail = (
