@@ -114,7 +114,11 @@ def decode_entry(data: bytes, name: str) -> LabelEntry:
 
 
 def _optional_float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("a time is not a number")
+    return float(value)
 
 
 def record_from_json(data: dict[str, Any]) -> Memorization:

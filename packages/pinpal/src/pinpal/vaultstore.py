@@ -13,7 +13,13 @@ from pathlib import Path
 
 from pinpal.store import RecordStore
 from secrets_common.errors import NotFoundError
-from secrets_common.vault import KeyringBackend, NewKeyringSlot, Opener, Vault, system_keyring
+from secrets_common.vault import (
+    KeyringBackend,
+    NewKeyringSlot,
+    Opener,
+    Vault,
+    system_keyring,
+)
 
 VAULT_FILE = "vault"
 REASON = "PINPal: practise your secrets"
@@ -30,23 +36,26 @@ class VaultStore:
         self._backend: KeyringBackend | None = None
         self._vault: Vault | None = None
 
-    def _opener(self) -> Opener:
+    def _keyring(self) -> KeyringBackend:
         if self._backend is None:
             self._backend = self._keyring_factory()
-        return Opener(keyring=self._backend)
+        return self._backend
+
+    def _opener(self) -> Opener:
+        return Opener(keyring=self._keyring())
 
     def _open(self, create: bool) -> Vault | None:
         if self._vault is not None:
             return self._vault
-        opener = self._opener()
+        # Fail early, before a secret is generated or the hash calibrated,
+        # when no keyring backend is usable.
+        self._keyring()
         if not self.path.exists():
             if not create:
                 return None
-            self._vault, _ = Vault.create(
-                self.path, NewKeyringSlot(backend=opener.keyring or self._keyring_factory())
-            )
+            self._vault, _ = Vault.create(self.path, NewKeyringSlot(backend=self._keyring()))
         else:
-            self._vault = Vault.open(self.path).unlock(opener, reason=REASON)
+            self._vault = Vault.open(self.path).unlock(self._opener(), reason=REASON)
         return self._vault
 
     def labels(self) -> list[str]:
