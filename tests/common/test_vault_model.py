@@ -20,7 +20,9 @@ from secrets_common.vault import (
     NewAuthenticatorSlot,
     NewKeyringSlot,
     NewRecoverySlot,
+    NotEnrolledError,
     Opener,
+    SlotOpenError,
     Vault,
 )
 from tests.common.vault_strategies import (
@@ -112,6 +114,19 @@ class VaultModel(RuleBasedStateMachine):
             reason="test",
         )
         self.keys.append(state)
+
+    @precondition(lambda self: bool(self.keys))
+    @rule()
+    def remove_key(self) -> None:
+        removed = self.keys.pop()
+        self.vault.remove_slot(f"key {len(self.keys)}")
+        # With other keys left, the removed one is "not enrolled"; with none,
+        # nothing offered fits any slot.
+        expected = NotEnrolledError if self.keys else SlotOpenError
+        with pytest.raises(expected):
+            Vault.open(self.vault.path).unlock(
+                Opener(key_source=soft_source(removed)), reason="test"
+            )
 
     @rule()
     def rotate(self) -> None:

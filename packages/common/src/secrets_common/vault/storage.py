@@ -13,12 +13,10 @@ import errno
 import glob
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
-import filelock
 
 from secrets_common.errors import NotFoundError, VaultError, VaultLockedError
 from secrets_common.paths import ensure_private_dir
@@ -89,6 +87,9 @@ class VaultFile:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the vault's exclusive lock (VaultLockedError after the timeout)."""
+        # Imported here: reading a vault (the common case) never locks.
+        import filelock
+
         lock = filelock.FileLock(self.lock_path, timeout=self.lock_timeout, mode=0o600)
         try:
             lock.acquire()
@@ -112,6 +113,8 @@ class VaultFile:
 
         Call with the lock held; removes temporaries left by killed writers.
         """
+        import tempfile
+
         directory = self.path.parent
         self._remove_stale_temporaries()
         try:
