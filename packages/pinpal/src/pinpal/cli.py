@@ -217,7 +217,7 @@ def build_app() -> typer.Typer:
     def drill_command(
         label: str | None = typer.Argument(None, help="Practise only this secret."),
     ) -> None:
-        """Practise every secret that is due (also: bare `pinpal`)."""
+        """Practise every secret that is due (also: no command at all)."""
         _drill(label)
 
     @app.command()
