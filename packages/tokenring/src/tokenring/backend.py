@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from keyring import credentials, errors
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
 
 from secrets_common.errors import SecretsError
-from tokenring.service import TokenRing
+
+if TYPE_CHECKING:
+    from tokenring.service import TokenRing
 
 PRIORITY = 20.0
 DISABLE_VARIABLE = "TOKENRING_DISABLE"
@@ -45,6 +48,10 @@ class TokenRingKeyring(KeyringBackend):
         return PRIORITY
 
     def _ring(self) -> TokenRing:
+        # Imported here: keyring imports every installed backend for each
+        # process that uses it, and the vault brings in cryptography.
+        from tokenring.service import TokenRing
+
         return TokenRing.from_environment(vault=self._vault, use_agent=self._use_agent)
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -49,7 +49,10 @@ def connect(path: str | None = None) -> _socket.socket:
     ``selectors`` and ``array`` for features this client never uses.
     """
     where = path or socket_path()
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    family = getattr(_socket, "AF_UNIX", None)
+    if family is None:  # Windows: see tokenring.winpipe
+        raise AgentUnavailable("this platform has no Unix sockets")
+    sock = _socket.socket(family, _socket.SOCK_STREAM)
     try:
         sock.connect(where)
     except OSError as error:

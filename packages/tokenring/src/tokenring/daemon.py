@@ -38,6 +38,11 @@ class AgentOptions:
 
 def serve(options: AgentOptions, *, ready_fd: int | None = None) -> None:
     """Run the agent in this process until it is stopped or signalled."""
+    if sys.platform == "win32":
+        from tokenring.winpipe import serve_on_named_pipe
+
+        serve_on_named_pipe()
+        return
     try:
         agent = _start(options)
     except SecretsError as error:
