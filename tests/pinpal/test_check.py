@@ -115,14 +115,21 @@ def test_unknown_shell_is_a_usage_error() -> None:
     assert result.stderr.startswith("error: unknown shell")
 
 
+# Each runs the snippet's prompt hook with PATH pointing nowhere: any external
+# command (a process per prompt) would fail with "command not found".
 SHELLS = {
-    # shell: (argv to run a script, code that prints the marker state)
     "bash": (
         ["bash", "--norc", "--noprofile", "-c"],
-        'PS1="$ "; {src}; __pinpal_prompt; printf "<%s>" "$__pinpal_marker"',
+        'PS1="$ "; {src}; PATH=/nonexistent; __pinpal_prompt; printf "<%s>" "$__pinpal_marker"',
     ),
-    "zsh": (["zsh", "-f", "-c"], '{src}; __pinpal_prompt; printf "<%s>" "$__pinpal_marker"'),
-    "fish": (["fish", "--no-config", "-c"], '{src}; printf "<%s>" (__pinpal_marker)'),
+    "zsh": (
+        ["zsh", "-f", "-c"],
+        '{src}; PATH=/nonexistent; __pinpal_prompt; printf "<%s>" "$__pinpal_marker"',
+    ),
+    "fish": (
+        ["fish", "--no-config", "-c"],
+        '{src}; set PATH /nonexistent; printf "<%s>" (__pinpal_marker)',
+    ),
 }
 
 
@@ -145,6 +152,7 @@ def test_shell_snippets_show_the_marker_only_when_due(
             [*argv, code], capture_output=True, text=True, env=env, timeout=30, check=False
         )
         assert result.returncode == 0, result.stderr
+        assert result.stderr == ""
         return result.stdout
 
     assert marker() == "<>"  # no due file yet
