@@ -84,14 +84,42 @@ class TokenRingKeyring(KeyringBackend):
             if not ring.vault_exists():
                 return None
             if username is None:
-                # Listing costs no touch on an unlocked agent; only the read does.
+                # The user name alone costs no touch through an unlocked agent;
+                # the password is read (one touch) only if the caller asks for it,
+                # as twine does not when it only looks up the user name.
                 users = [user for svc, user in ring.entries() if svc == service]
-                if not users:
-                    return None
-                username = users[0]
+                return TouchOnReadCredential(ring, service, users[0]) if users else None
             password = ring.get(service, username)
         except SecretsError as error:
             raise errors.KeyringError(f"TokenRing: {error}") from error
         if password is None:
             return None
         return credentials.SimpleCredential(username, password)
+
+
+class TouchOnReadCredential(credentials.Credential):
+    """A stored credential whose password is read (one touch) on first access."""
+
+    def __init__(self, ring: TokenRing, service: str, username: str) -> None:
+        self._ring = ring
+        self._service = service
+        self._username = username
+        self._password: str | None = None
+
+    @property
+    def username(self) -> str:
+        return self._username
+
+    @property
+    def password(self) -> str:
+        if self._password is None:
+            try:
+                found = self._ring.get(self._service, self._username)
+            except SecretsError as error:
+                raise errors.KeyringError(f"TokenRing: {error}") from error
+            if found is None:
+                raise errors.KeyringError(
+                    f"TokenRing: the entry for {self._username} in {self._service} was removed"
+                )
+            self._password = found
+        return self._password

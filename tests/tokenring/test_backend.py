@@ -1,0 +1,57 @@
+"""What the keyring backend adds to the conformance suite: touches, no vault, switch-off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from keyring import errors
+
+from tests.tokenring.conftest import SharedAgent, touches
+from tokenring.backend import PRIORITY, TokenRingKeyring
+
+
+def test_user_name_lookup_costs_no_touch_until_the_password_is_read(
+    shared_agent: SharedAgent,
+) -> None:
+    ring = TokenRingKeyring()
+    ring.set_password("https://upload.pypi.org/legacy/", "__token__", "pypi-x")
+    try:
+        before = touches(shared_agent.key)
+        credential = ring.get_credential("https://upload.pypi.org/legacy/", None)
+        assert credential is not None
+        assert credential.username == "__token__"
+        assert touches(shared_agent.key) == before
+        assert credential.password == "pypi-x"
+        assert credential.password == "pypi-x"  # read once, kept by the caller's object
+        assert touches(shared_agent.key) == before + 1
+    finally:
+        ring.delete_password("https://upload.pypi.org/legacy/", "__token__")
+
+
+def test_without_a_vault_nothing_is_stored(soft_key: Path) -> None:
+    ring = TokenRingKeyring()
+    assert ring.get_password("svc", "user") is None
+    assert ring.get_credential("svc", None) is None
+    with pytest.raises(errors.PasswordDeleteError):
+        ring.delete_password("svc", "user")
+    with pytest.raises(errors.PasswordSetError, match="tokenring init"):
+        ring.set_password("svc", "user", "pw")
+    assert touches(soft_key) == 0
+
+
+def test_presence_refused_is_a_keyring_error(
+    vault_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ring = TokenRingKeyring(use_agent=False)
+    ring.set_password("svc", "user", "pw")
+    monkeypatch.setenv("SECRETS_SOFT_PRESENCE", "deny")
+    with pytest.raises(errors.KeyringError, match="TokenRing"):
+        ring.get_password("svc", "user")
+
+
+def test_priority_and_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert TokenRingKeyring.priority == PRIORITY
+    assert TokenRingKeyring.viable
+    monkeypatch.setenv("TOKENRING_DISABLE", "1")
+    assert not TokenRingKeyring.viable
