@@ -358,3 +358,17 @@ def test_agent_for_another_vault_is_bypassed(
     assert got.stdout == "elsewhere\n"
     with pytest.raises(AgentFailure, match="serves"):
         request({"op": "get", "service": "s", "user": "u", "vault": str(other)})
+
+
+def test_rotation_elsewhere_is_followed_with_one_touch(
+    tokenring: Invoke, agent: AgentProcess, soft_key: Path
+) -> None:
+    assert tokenring("set", "s", "u", input="before").returncode == 0
+    rotated = tokenring("rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    before = touches(soft_key)
+    stored = tokenring("set", "s", "u2", input="after")
+    assert stored.returncode == 0, stored.stderr
+    assert touches(soft_key) == before + 1  # the agent unlocked the re-keyed vault
+    assert tokenring("get", "s", "u").stdout == "before\n"
+    assert tokenring("get", "s", "u2").stdout == "after\n"

@@ -21,14 +21,17 @@ import stat
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from secrets_common import errors
 from secrets_common.errors import AgentError, NotFoundError, SecretsError, UsageError
 from secrets_common.paths import ensure_private_dir
+from secrets_common.vault import VaultRekeyedError
 from tokenring import protocol
 from tokenring.peercred import PeerCredentials, PeerRefused, check_peer, process_name
 from tokenring.session import Ring, Session
+
+T = TypeVar("T")
 
 OTHER_VAULT = "OtherVault"
 READ_TIMEOUT = 30.0
@@ -217,6 +220,18 @@ class Agent:
                 },
             )
 
+    def _use(
+        self, action: Callable[[Ring], T], *, on_locked: Callable[[], None] | None = None
+    ) -> T:
+        """``session.use``, once more on a fresh unlock if the vault was re-keyed meanwhile."""
+        try:
+            return self.session.use(action, on_locked=on_locked)
+        except VaultRekeyedError:
+            # `tokenring rotate` ran while we held the old index key: unlock anew.
+            self.session.lock()
+            self._log("the vault was re-keyed elsewhere; unlocking it again")
+            return self.session.use(action, on_locked=on_locked)
+
     def _dispatch(
         self, request: dict[str, Any], peer: PeerCredentials, send_event: Callable[[str], None]
     ) -> dict[str, Any]:
@@ -243,7 +258,7 @@ class Agent:
             send_event(f"{who} asks the locked agent — touch your key to unlock the vault")
 
         if op == "list":
-            entries = self.session.use(
+            entries = self._use(
                 lambda ring: ring.entries(_unlock_reason(who, "list the entries")),
                 on_locked=announce_unlock,
             )
@@ -260,14 +275,14 @@ class Agent:
                 send_event(reason)
                 return ring.get(service, user, reason=reason)
 
-            value = self.session.use(read)
+            value = self._use(read)
             if value is None:
                 raise NotFoundError(f"no entry for {user} in {service}")
             self._log(f"released {service!r} / {user!r} to {who}")
             return {"value": value}
         if op == "set":
             password = _text(request, "value")
-            self.session.use(
+            self._use(
                 lambda ring: ring.set(
                     service, user, password, reason=_unlock_reason(who, f"store {service!r}")
                 ),
@@ -276,7 +291,7 @@ class Agent:
             self._log(f"stored {service!r} / {user!r} for {who}")
             return {}
         if op == "delete":
-            found = self.session.use(
+            found = self._use(
                 lambda ring: ring.delete(
                     service, user, reason=_unlock_reason(who, f"remove an entry of {service!r}")
                 ),
