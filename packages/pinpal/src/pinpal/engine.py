@@ -41,7 +41,7 @@ class Policy:
 
     model: MemoryModel = DEFAULT_MODEL
     introduce_at: float = 1 * DAY
-    forget_at: float = 7 * DAY
+    forget_at: float = 30 * DAY
     # A practice this much later than planned (and at least min_gap late)
     # restarts the streak: hidden tokens must earn their stability again.
     gap_factor: float = 4.0
