@@ -43,6 +43,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         ready_fd: Annotated[int | None, typer.Option("--ready-fd", hidden=True)] = None,
+        detached: Annotated[bool, typer.Option("--detached", hidden=True)] = False,
     ) -> None:
         """Keep the vault unlocked for this session; every read still needs a touch."""
         from tokenring import daemon
@@ -57,7 +58,7 @@ def register(app: typer.Typer) -> None:
             pid = daemon.detach(options)
             typer.echo(f"agent running (pid {pid}) at {options.socket}", err=True)
             return
-        daemon.serve(options, ready_fd=ready_fd)
+        daemon.serve(options, ready_fd=ready_fd, detached=detached)
 
     @app.command()
     def lock() -> None:

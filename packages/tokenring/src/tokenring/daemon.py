@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -36,15 +37,19 @@ class AgentOptions:
     timeouts: Timeouts
 
 
-def serve(options: AgentOptions, *, ready_fd: int | None = None) -> None:
-    """Run the agent in this process until it is stopped or signalled."""
+def serve(options: AgentOptions, *, ready_fd: int | None = None, detached: bool = False) -> None:
+    """Run the agent here until stopped; ``ready_fd`` gets ``ready`` once it serves.
+
+    ``detached`` (the child of :func:`detach`) lets go of the terminal then.
+    """
     if sys.platform == "win32":
         from tokenring.winpipe import serve_on_named_pipe
 
         serve_on_named_pipe()
         return
+    interaction = keys.AgentInteraction(stream=sys.stderr, pin_prompt=_terminal_pin_prompt())
     try:
-        agent = _start(options)
+        agent = _start(options, interaction)
     except SecretsError as error:
         _signal_ready(ready_fd, f"error: {error}\n".encode())
         raise
@@ -58,19 +63,29 @@ def serve(options: AgentOptions, *, ready_fd: int | None = None) -> None:
         f"serving {options.vault} at {options.socket} (pid {os.getpid()}); locks after"
         f" {options.timeouts.idle:g} s idle and {options.timeouts.lifetime:g} s at most"
     )
-    if ready_fd is not None:
-        _signal_ready(ready_fd, READY)
+    _signal_ready(ready_fd, READY)
+    if detached:
         _release_terminal()
+        interaction.detach()
     agent.serve()
     stderr_log("stopped")
 
 
-def _start(options: AgentOptions) -> Agent:
+def _terminal_pin_prompt() -> Callable[[str, str], str | None] | None:
+    """Ask for a key's PIN on this terminal, if the agent has one."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return None
+    from secrets_common.fido.interaction import default_interaction
+
+    return default_interaction().ask_pin
+
+
+def _start(options: AgentOptions, interaction: keys.AgentInteraction) -> Agent:
     applied = harden()  # before any key material enters this process
     open_vault(options.vault)  # a clear error before the socket exists
     listener = bind_socket(options.socket)
     try:
-        opener = keys.opener(interaction=keys.AgentInteraction(stream=sys.stderr))
+        opener = keys.opener(interaction=interaction)
         session = Session(
             lambda: Ring.open(options.vault, opener), options.timeouts, time.monotonic
         )
@@ -121,6 +136,7 @@ def detach(options: AgentOptions) -> int:
         repr(options.timeouts.lifetime),
         "--ready-fd",
         str(write_end),
+        "--detached",
     ]
     env = {**os.environ, "TOKENRING_SOCKET": options.socket}
     try:
@@ -128,8 +144,7 @@ def detach(options: AgentOptions) -> int:
             command,
             pass_fds=(write_end,),
             start_new_session=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,  # stdin and stderr stay until it is ready: PIN, prompt
             env=env,
             close_fds=True,
         )

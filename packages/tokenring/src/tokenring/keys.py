@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 import attrs
@@ -41,11 +41,13 @@ class AgentInteraction:
     """Prompts of the agent: the reason is already the whole sentence.
 
     The agent's reasons read "twine (pid 4242) wants 'pypi' / '__token__' —
-    touch your key"; the same sentence goes to the client that asked. There
-    is nobody to type a PIN into a detached agent, so it never asks for one.
+    touch your key"; the same sentence goes to the client that asked. A PIN
+    can be typed only while the agent has a terminal (``pin_prompt``); a
+    detached agent answers a key that wants its PIN with a clear error.
     """
 
     stream: TextIO | None = None
+    pin_prompt: Callable[[str, str], str | None] | None = None
 
     def touch_started(self, reason: str, timeout: float) -> None:
         if self.stream is not None:
@@ -58,11 +60,18 @@ class AgentInteraction:
     def touch_ended(self) -> None:
         pass
 
-    def ask_pin(self, authenticator: str, reason: str) -> str | None:  # noqa: ARG002
-        return None
+    def ask_pin(self, authenticator: str, reason: str) -> str | None:
+        if self.pin_prompt is None:
+            return None
+        return self.pin_prompt(authenticator, reason)
 
     def choose(self, question: str, choices: Sequence[str]) -> int:  # noqa: ARG002
         return 0
+
+    def detach(self) -> None:
+        """The terminal is gone: no more prompts, no more PINs."""
+        self.stream = None
+        self.pin_prompt = None
 
 
 if TYPE_CHECKING:
