@@ -164,3 +164,29 @@ def test_keyring_cli_goes_through_tokenring(tokenring: Invoke, vault_file: Path)
 def test_tokenring_disable_switches_the_backend_off(vault_file: Path) -> None:
     listed = run("keyring", "--list-backends", env={"TOKENRING_DISABLE": "1"})
     assert "TokenRing" not in listed.stdout
+
+
+def test_init_on_a_terminal_offers_the_recovery_code(soft_key: Path) -> None:
+    child = pexpect.spawn(script("tokenring"), ["init"], encoding="utf-8", timeout=30)
+    child.expect(r"Create a recovery code too")
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "Recovery code" not in (child.before or "")
+    assert "losing that key loses every entry" in (child.before or "")
+
+
+def test_set_on_a_terminal_refuses_two_different_entries(
+    tokenring: Invoke, vault_file: Path
+) -> None:
+    child = pexpect.spawn(script("tokenring"), ["set", "svc", "user"], encoding="utf-8", timeout=30)
+    child.expect("Secret for ")
+    child.sendline("one")
+    child.expect("Again, to confirm: ")
+    child.sendline("two")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "error: the two entries differ; nothing was stored" in (child.before or "")
+    assert tokenring("get", "svc", "user").returncode == 1
