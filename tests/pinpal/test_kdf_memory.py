@@ -26,7 +26,15 @@ def test_verifier_accepts_only_the_secret_and_hides_it_in_repr() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [{"n": 1000, "r": 8, "p": 1}, {"n": True}, {"r": 8}, "scrypt", {"n": 16, "r": "8"}],
+    [
+        {"n": 1000, "r": 8, "p": 1},
+        {"n": True},
+        {"r": 8},
+        "scrypt",
+        {"n": 16, "r": "8"},
+        {"n": 2**40, "r": 8, "p": 1},
+        {"n": 16, "r": 8, "p": 10**6},
+    ],
 )
 def test_bad_scrypt_parameters_are_rejected(data: object) -> None:
     with pytest.raises(ValueError, match="scrypt"):

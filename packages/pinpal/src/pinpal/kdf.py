@@ -24,6 +24,9 @@ TARGET_SECONDS = 0.1
 # beyond a memory bill (1 GiB) a laptop would notice.
 MIN_LOG2_N = 14
 MAX_LOG2_N = 20
+MAX_MEMORY = 2 << 30
+MAX_R = 64
+MAX_P = 16
 
 
 def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -54,6 +57,10 @@ class ScryptParams:
             raise ValueError("scrypt parameters must be integers")
         if n < 2 or n & (n - 1):
             raise ValueError(f"scrypt n must be a power of two, not {n}")
+        # Read from storage: a damaged or hostile record must not make a
+        # check allocate more than a laptop can spare, nor run for minutes.
+        if r > MAX_R or p > MAX_P or 128 * r * n > MAX_MEMORY:
+            raise ValueError(f"scrypt parameters n={n} r={r} p={p} exceed this toolkit's bounds")
         return cls(n=n, r=r, p=p)
 
 
