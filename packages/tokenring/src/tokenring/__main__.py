@@ -58,7 +58,10 @@ def fast_get(args: Sequence[str]) -> int | None:
     if not isinstance(value, str):
         _write(2, "error: the agent answered nonsense\n")
         return 6
-    _write(1, value + "\n")
+    try:
+        _write(1, value + "\n")
+    except OSError:  # e.g. the reader of a pipe went away
+        return 1
     return 0
 
 

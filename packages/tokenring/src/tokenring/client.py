@@ -117,4 +117,7 @@ def show_event(event: dict[str, Any]) -> None:
     """Show an agent event (a touch request) on stderr."""
     text = event.get("message")
     if isinstance(text, str) and text:
-        os.write(2, (text + "\n").encode("utf-8", "replace"))
+        try:  # noqa: SIM105 - contextlib would be one more import on the fast path
+            os.write(2, (text + "\n").encode("utf-8", "replace"))
+        except OSError:
+            pass  # no stderr to show it on; the agent's own terminal may still show it

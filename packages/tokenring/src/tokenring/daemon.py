@@ -144,6 +144,7 @@ def detach(options: AgentOptions) -> int:
             command,
             pass_fds=(write_end,),
             start_new_session=True,
+            cwd="/",  # hold no directory (and its file system) busy for the session
             stdout=subprocess.DEVNULL,  # stdin and stderr stay until it is ready: PIN, prompt
             env=env,
             close_fds=True,
