@@ -183,3 +183,18 @@ def test_nobody_touching_is_an_error_not_a_value(
         vault.read("a", Opener(key_source=source), reason="read")
     monkeypatch.delenv("SECRETS_SOFT_PRESENCE")
     assert vault.read("a", Opener(key_source=source), reason="read") == b"1"
+
+
+def test_warning_follows_the_slots(path: Path, keys: tuple[Path, Path, Path]) -> None:
+    vault, code = Vault.create(
+        path,
+        NewAuthenticatorSlot("blue", soft_source(keys[0])),
+        recovery=NewRecoverySlot(scrypt=CHEAP_SCRYPT),
+    )
+    assert code is not None
+    assert vault.warnings == []
+    vault.remove_slot("recovery")
+    assert Vault.open(path).warnings == [
+        f"only the security key 'blue' opens {path} and there is no recovery code: "
+        "losing that key loses every entry"
+    ]

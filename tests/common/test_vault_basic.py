@@ -268,3 +268,29 @@ def test_rotation_racing_an_enrolment_loses_neither(path: Path) -> None:
     assert Vault.open(path).read("a", Opener(keyring=late), reason="test") == b"1"
     vault.rotate(Opener(keyring=keyring), reason="test")
     assert Vault.open(path).read("a", Opener(keyring=keyring), reason="test") == b"1"
+
+
+def test_reads_never_write(path: Path, keyring: MemoryKeyring) -> None:
+    vault, _ = make(path, keyring)
+    vault.write("a", b"1")
+    before = path.stat()
+    reader = Vault.open(path)
+    assert reader.read("a", Opener(keyring=keyring), reason="test") == b"1"
+    assert reader.names() == ["a"]
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert repr(reader) == f"<Vault {str(path)!r} unlocked>"
+    reader.lock()
+    assert repr(reader) == f"<Vault {str(path)!r} locked>"
+
+
+def test_recovery_code_added_later(path: Path, keyring: MemoryKeyring) -> None:
+    vault, code = Vault.create(path, NewKeyringSlot(keyring))
+    assert code is None
+    vault.write("a", b"1")
+    code = vault.enroll(
+        NewRecoverySlot(scrypt=CHEAP_SCRYPT), Opener(keyring=keyring), reason="test"
+    )
+    assert code is not None
+    keyring.store.clear()  # the keyring is lost
+    assert Vault.open(path).read("a", Opener(recovery_code=code), reason="test") == b"1"

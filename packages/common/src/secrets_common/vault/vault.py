@@ -84,6 +84,10 @@ class Vault:
         self._index_key: bytes | None = None
         self._entries: dict[str, bytes] = {}
 
+    def __repr__(self) -> str:
+        state = "unlocked" if self._index_key is not None else "locked"
+        return f"<Vault {str(self.path)!r} {state}>"
+
     # -- construction ---------------------------------------------------------
 
     @classmethod
