@@ -1,6 +1,6 @@
 """The :class:`Vault`: named secret entries in one file, opened through key slots.
 
-Touch costs with an authenticator slot (see docs/vault-layout.md):
+Touch costs with an authenticator slot (see docs/vault-format.md):
 
 ========================  =======
 operation                 touches
