@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from secrets_common.errors import UsageError
-from secrets_common.vault import Opener, Vault, crypto, recovery
-from tests.common.vault_strategies import MemoryKeyring, soft_source, touches
+from secrets_common.keysource import Credential
+from secrets_common.vault import Opener, ScryptParams, Vault, crypto, layout, recovery
+from tests.common.vault_strategies import MemoryKeyring, entry_names, soft_source, touches
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "vault"
 VERSIONS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name.startswith("v"))
@@ -130,10 +131,89 @@ def test_recovery_code_typos_are_usage_errors() -> None:
 
 
 def test_scrypt_parameters_are_bounded() -> None:
-    from secrets_common.vault import ScryptParams
-
     assert ScryptParams().n == 2**17
     with pytest.raises(ValueError, match="power of two"):
         ScryptParams(n=1000)
     with pytest.raises(ValueError, match="too costly"):
         ScryptParams(n=2**30)
+
+
+def _header_strategy() -> st.SearchStrategy[layout.Header]:
+    token = st.binary(min_size=1, max_size=40).map(lambda raw: base64.urlsafe_b64encode(raw))
+    slot_names = st.text(min_size=1, max_size=12)
+    authenticator = st.builds(
+        layout.AuthenticatorSlot,
+        name=slot_names,
+        credential=st.builds(
+            Credential,
+            rp_id=st.text(min_size=1, max_size=20),
+            credential_id=st.binary(min_size=1, max_size=64),
+            uv=st.booleans(),
+        ),
+        index_key=token,
+        read_key=token,
+    )
+    keyring_slot = st.builds(
+        layout.KeyringSlot,
+        name=slot_names,
+        service=st.text(max_size=20),
+        username=st.text(max_size=40),
+        index_key=token,
+        read_key=token,
+    )
+    recovery_slot = st.builds(
+        layout.RecoverySlot,
+        name=slot_names,
+        scrypt=st.builds(
+            ScryptParams,
+            n=st.sampled_from([2, 2**10, 2**17]),
+            r=st.integers(1, 16),
+            p=st.integers(1, 16),
+        ),
+        salt=st.binary(min_size=16, max_size=16),
+        index_key=token,
+        read_key=token,
+    )
+    slots = st.lists(
+        st.one_of(authenticator, keyring_slot, recovery_slot),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda slot: slot.name,
+    )
+    return st.builds(
+        layout.Header,
+        vault_id=st.binary(min_size=16, max_size=16),
+        epoch=st.binary(min_size=16, max_size=16),
+        index_salt=st.binary(min_size=32, max_size=32),
+        read_salt=st.binary(min_size=32, max_size=32),
+        read_public=st.binary(min_size=32, max_size=32),
+        slots=slots.map(tuple),
+    )
+
+
+@given(header=_header_strategy())
+def test_header_round_trips(header: layout.Header) -> None:
+    line = layout.encode_header(header)
+    assert b"\n" not in line
+    assert layout.decode_header(line) == header
+
+
+@given(
+    entries=st.dictionaries(
+        entry_names,
+        st.tuples(st.binary(min_size=80, max_size=80), st.binary(max_size=100)),
+        max_size=20,
+    ),
+    digest=st.binary(min_size=32, max_size=32),
+)
+def test_index_round_trips(entries: dict[str, tuple[bytes, bytes]], digest: bytes) -> None:
+    records = {
+        name: layout.pack_record(name.encode(), sealed, token)
+        for name, (sealed, token) in entries.items()
+    }
+    plain = layout.pack_index(digest, records.values(), len(records))
+    got_digest, got = layout.unpack_index(plain)
+    assert got_digest == digest
+    assert got == records
+    for name, (sealed, token) in entries.items():
+        assert layout.unpack_record(got[name]) == (name.encode(), sealed, token)
