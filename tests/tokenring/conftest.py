@@ -104,7 +104,7 @@ def agent(vault_file: Path, tmp_path: Path, agents: list[AgentProcess]) -> Agent
 
 
 class SharedAgent:
-    """One agent for a whole test module, with its own key, vault and socket.
+    """One agent for the whole test session, with its own key, vault and socket.
 
     Starting an agent costs about a second; tests that only talk to one share
     it through :func:`shared_agent` and leave the vault as they found it.
@@ -130,7 +130,7 @@ class SharedAgent:
         self.process = start_agent(root, env=self.env)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared_agent_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedAgent]:
     shared = SharedAgent(tmp_path_factory.mktemp("shared-agent"))
     yield shared

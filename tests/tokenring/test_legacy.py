@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from secrets_common.errors import SecretsError
 from tests.cli import run
 from tests.tokenring.conftest import touches
+from tests.tokenring.invoke import Invoke
 from tests.tokenring.legacy_fixtures import write_legacy_vault
 from tokenring import keys
 from tokenring.legacy import LegacyFormatError, LegacyVault, import_legacy, read_legacy
@@ -49,11 +50,11 @@ def test_import_moves_every_entry_with_counted_touches(
         assert ring.get(service, user) == password
 
 
-def test_import_through_the_cli(legacy_file: Path) -> None:
-    imported = run("tokenring", "import-legacy", str(legacy_file))
+def test_import_through_the_cli(tokenring: Invoke, legacy_file: Path) -> None:
+    imported = tokenring("import-legacy", str(legacy_file))
     assert imported.returncode == 0, imported.stderr
     assert "imported 3 entries" in imported.stderr
-    got = run("tokenring", "get", "payments", "ops@example.com")
+    got = tokenring("get", "payments", "ops@example.com")
     assert got.stdout == "sk_live_ünïcode ☃\n"
 
 
