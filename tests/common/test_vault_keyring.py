@@ -42,9 +42,7 @@ def test_an_explicit_backend_is_used() -> None:
     assert answer == "backend: keyrings.alt.file PlaintextKeyring"
 
 
-def test_tokenring_backend_is_passed_over() -> None:
-    # TokenRing's backend outranks the OS backends when installed; a vault's
-    # keyring slot must not live inside another vault.
+def test_tokenring_holds_the_slot_where_it_is_the_keyring() -> None:
+    # Where TokenRing is installed, a keyring slot lives behind a touch of the key.
     answer = probe(PYTHON_KEYRING_BACKEND="tokenring.backend.TokenRingKeyring")
-    assert answer.startswith("backend: ")
-    assert "tokenring" not in answer
+    assert answer == "backend: tokenring.backend TokenRingKeyring"

@@ -110,43 +110,24 @@ NewSlot = NewAuthenticatorSlot | NewKeyringSlot | NewRecoverySlot
 
 
 def system_keyring() -> KeyringBackend:
-    """The OS keyring chosen by the ``keyring`` library, or one clear error.
+    """The keyring backend the ``keyring`` library chooses, or one clear error.
+
+    That is the OS keychain on a desktop, and TokenRing where it is installed
+    (it outranks the OS backends): a keyring slot then lives behind a touch of
+    the security key, which is the protection such a user chose. TokenRing's
+    own vault never has a keyring slot, so nothing goes round in a circle.
 
     Raises :class:`KeyringUnavailableError` on a machine with no usable backend
-    instead of failing later inside a read. TokenRing's own backend is passed
-    over: it keeps its passwords in a vault, so a vault's keyring slot stored
-    there would need a touch and a second vault to open.
+    instead of failing later inside a read.
     """
     import keyring
-    import keyring.backend
-    import keyring.backends.chainer
     import keyring.backends.fail
     import keyring.errors
 
     try:
-        backend: keyring.backend.KeyringBackend | None = keyring.get_keyring()
-        if _is_vault_backed(backend):
-            usable = [
-                candidate
-                for candidate in keyring.backend.get_all_keyring()
-                if not _is_vault_backed(candidate)
-                and not isinstance(
-                    candidate,
-                    keyring.backends.fail.Keyring | keyring.backends.chainer.ChainerBackend,
-                )
-            ]
-            usable.sort(key=lambda candidate: candidate.priority, reverse=True)
-            backend = usable[0] if usable else None
+        backend = keyring.get_keyring()
     except keyring.errors.KeyringError as error:
-        raise KeyringUnavailableError(f"the OS keyring could not be loaded: {error}") from None
-    if backend is None or isinstance(backend, keyring.backends.fail.Keyring):
+        raise KeyringUnavailableError(f"the keyring could not be loaded: {error}") from None
+    if isinstance(backend, keyring.backends.fail.Keyring):
         raise KeyringUnavailableError(NO_KEYRING)
     return backend
-
-
-def _is_vault_backed(backend: object) -> bool:
-    import keyring.backends.chainer
-
-    if isinstance(backend, keyring.backends.chainer.ChainerBackend):
-        return any(_is_vault_backed(inner) for inner in backend.backends)
-    return type(backend).__module__.split(".")[0] == "tokenring"
