@@ -194,3 +194,37 @@ def test_each_label_is_read_once_per_command(tmp_path: Path, clock: FakeClock) -
     assert drill(command, ScriptedConsole(answers)).correct == 3
     command.entries()
     assert store.reads == 3
+
+
+def test_two_commands_at_once_lose_no_answer(tmp_path: Path, clock: FakeClock) -> None:
+    store = MemoryStore()
+    secret = words(30)
+    Pinpal(store, tmp_path, clock, lambda: TINY_SCRYPT, seeded_entropy(1)).new("x", secret)
+    first = Pinpal(store, tmp_path, clock, lambda: TINY_SCRYPT, seeded_entropy(2))
+    second = Pinpal(store, tmp_path, clock, lambda: TINY_SCRYPT, seeded_entropy(3))
+    # Both have read the record (as a drill does before prompting).
+    assert first.due()
+    assert second.due()
+    first.answer("x", CURRENT, secret.text)
+    second.answer("x", CURRENT, "wrong")
+    assert Pinpal(store, tmp_path, clock, lambda: TINY_SCRYPT).entry("x").current.practices == 2
+    assert (tmp_path / "lock").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_lock_excludes_another_holder(tmp_path: Path) -> None:
+    import fcntl
+
+    from pinpal.locking import LOCK_FILE, exclusive
+
+    with exclusive(tmp_path):
+        other = os.open(tmp_path / LOCK_FILE, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(other)
+    other = os.open(tmp_path / LOCK_FILE, os.O_RDWR)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(other)

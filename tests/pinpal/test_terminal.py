@@ -106,6 +106,7 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     files = [p for p in [*home.rglob("*"), *Path(env["XDG_DATA_HOME"]).rglob("*")] if p.is_file()]
     assert {p.name for p in files} == {
         "due",
+        "lock",
         "scrypt.json",
         "vault",
         "vault.lock",

@@ -19,6 +19,7 @@ from pinpal.duefile import write_due
 from pinpal.engine import DEFAULT_POLICY, Memorization, Policy, Review
 from pinpal.entropy import SYSTEM_ENTROPY, Entropy
 from pinpal.kdf import SALT_LENGTH, ScryptParams, Verifier
+from pinpal.locking import exclusive
 from pinpal.secretgen import NewSecret
 from pinpal.store import RecordStore
 from secrets_common.errors import NotFoundError, UsageError
@@ -54,13 +55,24 @@ class Pinpal:
         # One service lives for one command. Each vault read may cost a touch
         # (TokenRing as the keyring backend), so every label is read once.
         self._cache: dict[str, LabelEntry] = {}
+        # The store's generation when the cache was last known to be current.
+        self._seen: object = None
 
     # -- reading ---------------------------------------------------------
 
     def entry(self, label: str) -> LabelEntry:
+        if not self._cache:
+            self._seen = self.store.generation()
         if label not in self._cache:
             self._cache[label] = decode_entry(self.store.read(label), label)
         return self._cache[label]
+
+    def _revalidate(self) -> None:
+        """Under the lock: forget what another process has changed since."""
+        current = self.store.generation()
+        if current != self._seen:
+            self._cache.clear()
+            self._seen = current
 
     def entries(self) -> list[LabelEntry]:
         return [self.entry(label) for label in self.store.labels()]
@@ -82,13 +94,14 @@ class Pinpal:
 
     def new(self, label: str, secret: NewSecret) -> LabelEntry:
         check_label(label)
-        if label in self.store.labels():
-            raise UsageError(
-                f"a secret called {label!r} exists; `rotate {label}` replaces it, "
-                f"`drop {label}` removes it"
-            )
-        entry = LabelEntry(label, engine.start(secret, self._verifier(secret), self.clock()))
-        self._save(entry)
+        with exclusive(self.state_dir):
+            if label in self.store.labels():
+                raise UsageError(
+                    f"a secret called {label!r} exists; `rotate {label}` replaces it, "
+                    f"`drop {label}` removes it"
+                )
+            entry = LabelEntry(label, engine.start(secret, self._verifier(secret), self.clock()))
+            self._save(entry)
         return entry
 
     def rotate(self, label: str, secret: NewSecret) -> LabelEntry:
@@ -97,47 +110,56 @@ class Pinpal:
         Rotating again before then replaces the unlearned new secret and keeps
         the one still in use.
         """
-        old = self.entry(label)
-        retiring = old.retiring if old.retiring is not None else old.current
-        fresh = engine.start(secret, self._verifier(secret), self.clock())
-        entry = LabelEntry(label, fresh, retiring)
-        self._save(entry)
+        verifier = self._verifier(secret)
+        with exclusive(self.state_dir):
+            self._revalidate()
+            old = self.entry(label)
+            retiring = old.retiring if old.retiring is not None else old.current
+            entry = LabelEntry(label, engine.start(secret, verifier, self.clock()), retiring)
+            self._save(entry)
         return entry
 
     def drop(self, label: str) -> None:
-        if label not in self.store.labels():
-            raise NotFoundError(f"no secret is called {label!r}")
-        self.store.delete(label)
-        self._cache.pop(label, None)
-        self.refresh_due()
+        with exclusive(self.state_dir):
+            self._revalidate()
+            if label not in self.store.labels():
+                raise NotFoundError(f"no secret is called {label!r}")
+            self.store.delete(label)
+            self._cache.pop(label, None)
+            self._seen = self.store.generation()
+            self.refresh_due()
 
     def put(self, entry: LabelEntry) -> None:
         """Store an entry as it is (legacy import)."""
         check_label(entry.label)
-        self._save(entry)
+        with exclusive(self.state_dir):
+            self._revalidate()
+            self._save(entry)
 
     def answer(self, label: str, role: str, answer: str) -> tuple[Review, bool]:
         """Grade an answer for a label's current or retiring secret.
 
         Returns the review and whether a retiring secret was retired by it.
         """
-        entry = self.entry(label)
-        record = entry.current if role == CURRENT else entry.retiring
-        if record is None:
-            raise NotFoundError(f"{label!r} has no secret being retired")
-        result = engine.review(record, answer, self.clock(), self.policy)
-        updated = result.record
-        if result.correct:
-            updated = self._rehash_if_stale(updated, answer)
-        retired = False
-        if role == CURRENT:
-            retiring = entry.retiring
-            if updated.learned and retiring is not None:
-                retiring, retired = None, True
-            entry = LabelEntry(label, updated, retiring)
-        else:
-            entry = LabelEntry(label, entry.current, updated)
-        self._save(entry)
+        with exclusive(self.state_dir):
+            self._revalidate()
+            entry = self.entry(label)
+            record = entry.current if role == CURRENT else entry.retiring
+            if record is None:
+                raise NotFoundError(f"{label!r} has no secret being retired")
+            result = engine.review(record, answer, self.clock(), self.policy)
+            updated = result.record
+            if result.correct:
+                updated = self._rehash_if_stale(updated, answer)
+            retired = False
+            if role == CURRENT:
+                retiring = entry.retiring
+                if updated.learned and retiring is not None:
+                    retiring, retired = None, True
+                entry = LabelEntry(label, updated, retiring)
+            else:
+                entry = LabelEntry(label, entry.current, updated)
+            self._save(entry)
         return attrs.evolve(result, record=updated), retired
 
     def _rehash_if_stale(self, record: Memorization, answer: str) -> Memorization:
@@ -153,6 +175,7 @@ class Pinpal:
     def _save(self, entry: LabelEntry) -> None:
         self.store.write(entry.label, encode_entry(entry))
         self._cache[entry.label] = entry
+        self._seen = self.store.generation()
         self.refresh_due()
 
     def next_due(self) -> float | None:

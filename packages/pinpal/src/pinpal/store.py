@@ -21,12 +21,17 @@ class RecordStore(Protocol):
 
     def delete(self, label: str) -> None: ...
 
+    def generation(self) -> object:
+        """A cheap value that changes whenever any entry changes (no key needed)."""
+        ...
+
 
 class MemoryStore:
     """Entries in a dict (tests, and dry runs)."""
 
     def __init__(self) -> None:
         self.entries: dict[str, bytes] = {}
+        self.changes = 0
 
     def labels(self) -> list[str]:
         return sorted(self.entries)
@@ -39,10 +44,15 @@ class MemoryStore:
 
     def write(self, label: str, data: bytes) -> None:
         self.entries[label] = bytes(data)
+        self.changes += 1
 
     def delete(self, label: str) -> None:
         if self.entries.pop(label, None) is None:
             raise NotFoundError(f"no secret is called {label!r}")
+        self.changes += 1
+
+    def generation(self) -> object:
+        return self.changes
 
 
 _check: type[RecordStore] = MemoryStore

@@ -80,5 +80,13 @@ class VaultStore:
             raise NotFoundError(f"no secret is called {label!r}")
         vault.delete(label)
 
+    def generation(self) -> object:
+        # The vault replaces its file atomically on every change: a new inode.
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
+
 
 _check: type[RecordStore] = VaultStore
