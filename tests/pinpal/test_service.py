@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
@@ -12,6 +13,7 @@ import pytest
 
 from pinpal.codec import CorruptRecordError, decode_entry
 from pinpal.drill import drill
+from pinpal.locking import LOCK_FILE, exclusive
 from pinpal.quickcheck import read_due
 from pinpal.secretgen import NewSecret, generate_digits, generate_words
 from pinpal.service import CURRENT, RETIRING, Pinpal
@@ -212,10 +214,6 @@ def test_two_commands_at_once_lose_no_answer(tmp_path: Path, clock: FakeClock) -
 
 
 def test_the_lock_excludes_another_holder(tmp_path: Path) -> None:
-    import fcntl
-
-    from pinpal.locking import LOCK_FILE, exclusive
-
     with exclusive(tmp_path):
         other = os.open(tmp_path / LOCK_FILE, os.O_RDWR)
         try:

@@ -38,7 +38,11 @@ def exercise(store: RecordStore) -> None:
 
 
 def test_memory_store_behaves_like_a_store() -> None:
-    exercise(MemoryStore())
+    store = MemoryStore()
+    exercise(store)
+    before = store.generation()
+    store.write("x", b"")
+    assert store.generation() != before
 
 
 def test_vault_store_behaves_like_the_memory_store(tmp_path: Path, backend: KeyringBackend) -> None:
@@ -48,6 +52,10 @@ def test_vault_store_behaves_like_the_memory_store(tmp_path: Path, backend: Keyr
     assert path.stat().st_mode & 0o777 == 0o600
     reopened = VaultStore(path, lambda: backend)
     assert reopened.read("a") == b"three"
+    before = reopened.generation()
+    assert reopened.generation() == before
+    store.write("c", b"four")
+    assert reopened.generation() != before
     assert b"three" not in path.read_bytes()
 
 
