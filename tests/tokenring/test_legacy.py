@@ -66,10 +66,9 @@ def test_import_refuses_to_overwrite_a_vault(legacy_file: Path, vault_file: Path
     assert len(again.stderr.splitlines()) == 1
 
 
-def test_wrong_key_is_one_line(legacy_file: Path, tmp_path: Path) -> None:
+def test_wrong_key_is_one_line(tokenring: Invoke, legacy_file: Path, tmp_path: Path) -> None:
     other = tmp_path / "other-key.json"
-    got = run(
-        "tokenring",
+    got = tokenring(
         "import-legacy",
         str(legacy_file),
         env={"SECRETS_AUTHENTICATOR": f"soft:{other}"},
@@ -91,13 +90,13 @@ def test_wrong_key_is_one_line(legacy_file: Path, tmp_path: Path) -> None:
     ],
 )
 def test_foreign_files_are_refused_before_any_touch(
-    tmp_path: Path, soft_key: Path, document: str
+    tokenring: Invoke, tmp_path: Path, soft_key: Path, document: str
 ) -> None:
     path = tmp_path / "foreign.json"
     path.write_text(document)
     with pytest.raises(LegacyFormatError):
         LegacyVault.load(path)
-    got = run("tokenring", "import-legacy", str(path))
+    got = tokenring("import-legacy", str(path))
     assert got.returncode == 4
     assert len(got.stderr.strip().splitlines()) == 1
     assert touches(soft_key) == 0
