@@ -94,15 +94,21 @@ class Pinpal:
 
     def new(self, label: str, secret: NewSecret) -> LabelEntry:
         check_label(label)
+        self._refuse_existing(label)
+        verifier = self._verifier(secret)
         with exclusive(self.state_dir):
-            if label in self.store.labels():
-                raise UsageError(
-                    f"a secret called {label!r} exists; `rotate {label}` replaces it, "
-                    f"`drop {label}` removes it"
-                )
-            entry = LabelEntry(label, engine.start(secret, self._verifier(secret), self.clock()))
+            self._revalidate()
+            self._refuse_existing(label)
+            entry = LabelEntry(label, engine.start(secret, verifier, self.clock()))
             self._save(entry)
         return entry
+
+    def _refuse_existing(self, label: str) -> None:
+        if label in self.store.labels():
+            raise UsageError(
+                f"a secret called {label!r} exists; `rotate {label}` replaces it, "
+                f"`drop {label}` removes it"
+            )
 
     def rotate(self, label: str, secret: NewSecret) -> LabelEntry:
         """A new secret under ``label``; the one in use stays until it is learned.
