@@ -4,6 +4,7 @@ labels, secrets, rotations and due file in line with a plain dictionary model.""
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -29,6 +30,9 @@ class ServiceMachine(RuleBasedStateMachine):
         self.seed = 0
         # label -> (current secret text, retiring secret text or None)
         self.model: dict[str, tuple[str, str | None]] = {}
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     def service(self) -> Pinpal:
         # A fresh service per step, like one command per process.
