@@ -99,6 +99,19 @@ def test_attempts_per_session_are_limited(service: Pinpal) -> None:
     assert "no more tries" in console.said[-1]
 
 
+def test_a_lost_learned_secret_points_to_rotate(service: Pinpal, clock: FakeClock) -> None:
+    secret = generate_digits(4, seeded_entropy(5))
+    service.new("pin", secret)
+    while not service.entry("pin").current.learned:
+        clock.now = max(clock.now, service.entry("pin").current.due_at())
+        service.answer("pin", CURRENT, secret.text)
+    clock.now = service.entry("pin").current.due_at()
+    console = ScriptedConsole(["0000" if secret.text != "0000" else "1111"] * 3)
+    drill(service, console)
+    assert console.said[-1].endswith("`rotate pin` starts a new one.")
+    assert all(secret.text not in line for line in console.said)
+
+
 def test_a_secret_is_learned_across_days_and_then_only_hashed(
     service: Pinpal, clock: FakeClock
 ) -> None:

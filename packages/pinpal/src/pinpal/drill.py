@@ -67,6 +67,11 @@ def practise(service: Pinpal, due: Due, console: Console) -> tuple[bool, bool]:
         console.say(_miss(review, record))
         if attempt == service.policy.max_attempts:
             console.say(f"no more tries at {name!r} this time; it comes back soon.")
+            if record.learned:
+                console.say(
+                    f"PINPal cannot show a learned secret. If it is lost, "
+                    f"`rotate {due.label}` starts a new one."
+                )
     return False, False
 
 
