@@ -103,11 +103,19 @@ def test_init_with_recovery_code_and_slots(tokenring: Invoke, soft_key: Path) ->
     one_error_line(again, 2, "error: ")
 
 
-def test_init_without_recovery_code_warns(tokenring: Invoke, soft_key: Path) -> None:
+def test_init_without_recovery_code_warns_until_one_is_added(
+    tokenring: Invoke, soft_key: Path
+) -> None:
     created = tokenring("init", "--no-recovery-code")
     assert created.returncode == 0
     assert "Recovery code" not in created.stdout
     assert "losing that key loses every entry" in created.stderr
+    added = tokenring("enroll", "--recovery-code")
+    assert added.returncode == 0, added.stderr
+    assert "Recovery code" in added.stdout
+    slots = tokenring("slots")
+    assert "recovery\trecovery" in slots.stdout
+    assert "warning" not in slots.stderr
 
 
 def test_enrolled_backup_key_reads_alone(

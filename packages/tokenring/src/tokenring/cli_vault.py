@@ -22,6 +22,16 @@ NameOption = Annotated[
 ]
 
 
+RecoveryOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--recovery-code/--no-recovery-code",
+        help="Also create a recovery code (asked on a terminal; default off otherwise).",
+        show_default=False,
+    ),
+]
+
+
 def _next_key_name(taken: set[str]) -> str:
     number = 1
     while f"key-{number}" in taken:
@@ -53,14 +63,7 @@ def register(app: typer.Typer) -> None:
     def init(
         vault: VaultOption = None,
         name: NameOption = None,
-        recovery_code: Annotated[
-            bool | None,
-            typer.Option(
-                "--recovery-code/--no-recovery-code",
-                help="Also create a recovery code (asked on a terminal; default off otherwise).",
-                show_default=False,
-            ),
-        ] = None,
+        recovery_code: RecoveryOption = None,
     ) -> None:
         """Create the vault and enrol your security key in it (one touch)."""
         from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot, Vault
@@ -86,13 +89,30 @@ def register(app: typer.Typer) -> None:
     def enroll(
         vault: VaultOption = None,
         name: NameOption = None,
+        recovery_code: Annotated[
+            bool,
+            typer.Option(
+                "--recovery-code",
+                help="Add a recovery code instead of a key (shown once).",
+            ),
+        ] = False,
     ) -> None:
         """Add a backup security key (connect an enrolled key and the new one)."""
-        from secrets_common.vault import NewAuthenticatorSlot
+        from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot
 
         opened = open_vault(vault_path(vault))
-        slot_name = name or _next_key_name({slot.name for slot in opened.slots()})
         source = keys.key_source()
+        if recovery_code:
+            code = opened.enroll(
+                NewRecoverySlot(name or "recovery"),
+                keys.Opener(key_source=source),
+                reason="add a recovery code",
+            )
+            typer.echo(f"added a recovery code to {opened.path}", err=True)
+            if code is not None:
+                _show_recovery_code(code)
+            return
+        slot_name = name or _next_key_name({slot.name for slot in opened.slots()})
         opened.enroll(
             NewAuthenticatorSlot(slot_name, source),
             keys.Opener(key_source=source),
@@ -147,14 +167,22 @@ def register(app: typer.Typer) -> None:
         ],
         vault: VaultOption = None,
         name: NameOption = None,
+        recovery_code: RecoveryOption = None,
     ) -> None:
-        """Re-encrypt every entry of an original TokenRing vault into this one."""
+        """Re-encrypt every entry of an original TokenRing vault into a new vault."""
         from tokenring.legacy import import_legacy as run_import
 
-        report = run_import(legacy, vault_path(vault), slot_name=name or "key-1")
+        report = run_import(
+            legacy,
+            vault_path(vault),
+            slot_name=name or "key-1",
+            recovery=_want_recovery(recovery_code),
+        )
         typer.echo(
             f"imported {report.imported} entries from {legacy} into {report.vault}"
             f" ({report.touches} touches)",
             err=True,
         )
+        if report.recovery_code is not None:
+            _show_recovery_code(report.recovery_code)
         warn(report.warnings)

@@ -195,6 +195,7 @@ class ImportReport:
     imported: int
     touches: int
     warnings: list[str]
+    recovery_code: str | None = attrs.field(default=None, repr=False)
 
 
 def import_legacy(
@@ -203,9 +204,10 @@ def import_legacy(
     *,
     slot_name: str = "key-1",
     source: KeySource | None = None,
+    recovery: bool = False,
 ) -> ImportReport:
     """Create a vault at ``vault_path`` holding every entry of the legacy vault."""
-    from secrets_common.vault import NewAuthenticatorSlot, Vault
+    from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot, Vault
 
     if vault_path.exists():
         raise UsageError(
@@ -217,9 +219,10 @@ def import_legacy(
 
         source = key_source()
     opened = read_legacy(legacy, source)
-    vault, _ = Vault.create(
+    vault, code = Vault.create(
         vault_path,
         NewAuthenticatorSlot(slot_name, source),
+        recovery=NewRecoverySlot() if recovery else None,
         reason=f"enrol your key in the new TokenRing vault {vault_path}",
         lock_timeout=lock_timeout(),
     )
@@ -229,4 +232,4 @@ def import_legacy(
         warnings = vault.warnings
     finally:
         vault.lock()
-    return ImportReport(vault_path, len(opened.entries), opened.touches + 1, warnings)
+    return ImportReport(vault_path, len(opened.entries), opened.touches + 1, warnings, code)
