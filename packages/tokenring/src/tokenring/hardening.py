@@ -4,6 +4,7 @@
 * ``PR_SET_DUMPABLE`` 0 (Linux): other processes of the same user can no
   longer attach with ptrace or read ``/proc/<pid>/mem``; the kernel also
   makes ``/proc/<pid>`` owned by root. ``root`` can still do both.
+* ``PT_DENY_ATTACH`` (macOS): debuggers may no longer attach (untested here).
 
 Each step is best effort: :func:`harden` reports what it applied.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import sys
 
 _PR_SET_DUMPABLE = 4
+_PT_DENY_ATTACH = 31  # macOS <sys/ptrace.h>
 
 
 def disable_core_dumps() -> bool:
@@ -28,10 +30,13 @@ def disable_core_dumps() -> bool:
 
 
 def disable_ptrace() -> bool:
-    if sys.platform != "linux":
-        return False
     import ctypes
 
+    if sys.platform == "darwin":
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.ptrace(_PT_DENY_ATTACH, 0, None, 0) == 0)
+    if sys.platform != "linux":
+        return False
     # The running interpreter already links the C library: no search needed.
     libc = ctypes.CDLL(None, use_errno=True)
     return bool(libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)
