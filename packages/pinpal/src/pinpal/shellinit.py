@@ -72,6 +72,7 @@ function __pinpal_marker --description 'PINPal: print the marker when practice i
     test -r $file; or return 0
     read -l due < $file; or test -n "$due"; or return 0
     string match -qr '^[0-9]+$' -- $due; or return 0
+    builtin -q path; or return 0  # fish before 3.5: no clock at all, no marker
     set -l modified (path mtime -- $file); or return 0
     set -l since (path mtime --relative -- $file); or return 0
     if test $due -le (math $modified + $since)
