@@ -52,6 +52,9 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Run every benchmark in benchmarks/; each prints its own figures."""
+    # Older pip writes console-script launchers that import `re`, which alone
+    # costs more than `pinpal check`: measure what current pip installs.
+    session.install("--upgrade", "pip")
     install_workspace(session, "test")
     chosen = session.posargs or sorted(str(p) for p in (ROOT / "benchmarks").glob("bench_*.py"))
     for script in chosen:

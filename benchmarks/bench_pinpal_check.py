@@ -6,8 +6,10 @@ Runs, interleaved so that machine noise hits all alike, many repetitions of:
   marker is printed: the slower of its two answers),
 * ``python -c pass`` (the interpreter ``pinpal`` runs on, with its site-packages),
 * ``python -S -c pass`` (no site: the floor of any Python command),
-* ``python -c 'import re'``: what the launcher pip generates for every console
-  script costs before it reaches pinpal (its first line is ``import re``),
+* ``python -c 'import re'``: what the launcher of older pip releases (such as
+  the 23.x that Python 3.11's ensurepip brings) costs before it reaches pinpal,
+  since its first line is ``import re``; current pip's launcher does not
+  import it, and ``nox -s bench`` installs current pip,
 * the check itself without that launcher,
 
 and prints the medians and the ratio to ``python -c pass``. The issue's target
