@@ -22,7 +22,7 @@ from tests.tokenring.conftest import (
 )
 from tests.tokenring.invoke import Invoke
 from tokenring import locations, protocol
-from tokenring.client import AgentFailure, request
+from tokenring.client import AgentUnavailable, request
 
 POLL = 0.05
 PATIENCE = 15.0
@@ -357,7 +357,7 @@ def test_agent_for_another_vault_is_bypassed(
     tokenring("set", "--vault", str(other), "s", "u", input="elsewhere")
     got = tokenring("get", "--vault", str(other), "s", "u")
     assert got.stdout == "elsewhere\n"
-    with pytest.raises(AgentFailure, match="serves"):
+    with pytest.raises(AgentUnavailable, match="serves"):
         request({"op": "get", "service": "s", "user": "u", "vault": str(other)})
 
 
@@ -373,3 +373,19 @@ def test_rotation_elsewhere_is_followed_with_one_touch(
     assert touches(soft_key) == before + 1  # the agent unlocked the re-keyed vault
     assert tokenring("get", "s", "u").stdout == "before\n"
     assert tokenring("get", "s", "u2").stdout == "after\n"
+
+
+def test_a_request_too_large_for_the_agent_is_done_in_process(
+    tokenring: Invoke, shared_agent: SharedAgent
+) -> None:
+    big = "x" * (protocol.MAX_FRAME + 10)
+    before = touches(shared_agent.key)
+    stored = tokenring("set", "big", "u", input=big)
+    assert stored.returncode == 0, stored.stderr
+    assert touches(shared_agent.key) == before + 1  # in-process: unlock, then write
+    got = tokenring("get", "big", "u")  # answers may be larger than requests
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == big + "\n"
+    assert touches(shared_agent.key) == before + 2
+    assert shared_agent.process.process.poll() is None
+    assert tokenring("delete", "big", "u").returncode == 0

@@ -50,8 +50,6 @@ def fast_get(args: Sequence[str]) -> int | None:
         _write(2, f"error: {error}; run the command again\n")
         return 6
     except client.AgentFailure as failure:
-        if failure.kind == "OtherVault":
-            return None
         _write(2, f"error: {failure.message}\n")
         return failure.exit_code
     value = answer.get("value")

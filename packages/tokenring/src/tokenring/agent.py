@@ -33,7 +33,6 @@ from tokenring.session import Ring, Session
 
 T = TypeVar("T")
 
-OTHER_VAULT = "OtherVault"
 READ_TIMEOUT = 30.0
 """Seconds a connection may take to send a whole request."""
 MAX_CONNECTIONS = 64
@@ -182,7 +181,9 @@ class Agent:
                 return
 
             def send_event(message: str) -> None:
-                protocol.write_frame(conn, {"event": "touch", "message": message})
+                protocol.write_frame(
+                    conn, {"event": "touch", "message": message}, limit=protocol.MAX_ANSWER
+                )
 
             wanted = request.get("vault")
             if request.get("op") not in ("status", "lock", "stop") and wanted != self.vault:
@@ -192,7 +193,7 @@ class Agent:
                     {
                         "ok": False,
                         "error": {
-                            "kind": OTHER_VAULT,
+                            "kind": protocol.OTHER_VAULT,
                             "message": f"the agent serves {self.vault}, not {wanted}",
                             "exit": AgentError.exit_code,
                         },
@@ -204,7 +205,17 @@ class Agent:
             except SecretsError as error:
                 self._answer_error(conn, error)
                 continue
-            protocol.write_frame(conn, {"ok": True, **answer})
+            try:
+                frame = protocol.encode({"ok": True, **answer}, limit=protocol.MAX_ANSWER)
+            except protocol.ProtocolError as error:
+                # e.g. a list of thousands of entries: the client does it in-process.
+                frame = protocol.encode(
+                    {
+                        "ok": False,
+                        "error": {"kind": protocol.TOO_LARGE, "message": str(error), "exit": 6},
+                    }
+                )
+            conn.sendall(frame)
 
     def _answer_error(self, conn: socket.socket, error: SecretsError) -> None:
         with contextlib.suppress(OSError, protocol.ProtocolError):

@@ -69,27 +69,30 @@ def request(
 ) -> dict[str, Any]:
     """Send one request and return the agent's successful answer.
 
-    Raises :class:`AgentUnavailable` when nothing listens (the caller may then
-    work in-process), :class:`AgentGone` when the connection breaks after the
+    Raises :class:`AgentUnavailable` when nothing listens or the agent cannot
+    serve this request (another vault, too large: the caller then works
+    in-process), :class:`AgentGone` when the connection breaks after the
     request was sent, and :class:`AgentFailure` for an error answer.
     """
+    try:
+        frame = protocol.encode(message)
+    except protocol.ProtocolError as error:
+        raise AgentUnavailable(f"too large for the agent: {error}") from None
     sock = connect(path)
     try:
-        return _converse(sock, message, on_event)
+        return _converse(sock, frame, on_event)
     finally:
         sock.close()
 
 
-def _converse(
-    sock: _socket.socket, message: dict[str, Any], on_event: EventHandler | None
-) -> dict[str, Any]:
+def _converse(sock: _socket.socket, frame: bytes, on_event: EventHandler | None) -> dict[str, Any]:
     try:
-        protocol.write_frame(sock, message)
+        sock.sendall(frame)
     except OSError as error:
         raise AgentGone(f"the agent closed the connection: {error.strerror or error}") from None
     while True:
         try:
-            answer = protocol.read_frame(sock)
+            answer = protocol.read_frame(sock, limit=protocol.MAX_ANSWER)
         except protocol.ProtocolError as error:
             raise AgentGone(f"the agent went away during the request ({error})") from None
         except OSError as error:
@@ -105,6 +108,8 @@ def _converse(
         problem = answer.get("error")
         if not isinstance(problem, dict):
             raise AgentGone("the agent answered nonsense")
+        if problem.get("kind") in protocol.IN_PROCESS_KINDS:
+            raise AgentUnavailable(str(problem.get("message", "the agent cannot serve this")))
         code = problem.get("exit")
         raise AgentFailure(
             str(problem.get("kind", "error")),

@@ -1,9 +1,10 @@
 """The agent's wire format: length-prefixed, versioned JSON frames.
 
 A frame is a 4-byte big-endian length followed by that many bytes of UTF-8
-JSON holding one object with ``"v": VERSION``. Frames above
+JSON holding one object with ``"v": VERSION``. Requests above
 :data:`MAX_FRAME` are refused before a byte of their payload is read, so a
-client cannot make the agent allocate more than that.
+client cannot make the agent allocate more than that; answers may be larger
+(:data:`MAX_ANSWER`), as only the agent's own user reads them.
 
 Requests carry ``"op"``; answers carry ``"ok"`` and either the result or an
 ``"error"`` object (``kind``, ``message``); an answer may be preceded by
@@ -30,6 +31,15 @@ if TYPE_CHECKING:
 
 VERSION = 1
 MAX_FRAME = 64 * 1024
+"""Largest request the agent reads: it never allocates more for a client."""
+MAX_ANSWER = 16 * 1024 * 1024
+"""Largest answer a client reads from its own agent (a long list, a big secret)."""
+OTHER_VAULT = "OtherVault"
+"""Error kind: the agent serves another vault than the request names."""
+TOO_LARGE = "TooLarge"
+"""Error kind: the answer would not fit in one frame."""
+IN_PROCESS_KINDS = (OTHER_VAULT, TOO_LARGE)
+"""Answers that send the client to do the work in-process instead."""
 _HEADER_SIZE = 4  # big-endian unsigned length; int.to_bytes spares importing struct
 
 
@@ -41,11 +51,11 @@ class ConnectionClosed(ProtocolError):
     """The peer closed the connection cleanly between two frames."""
 
 
-def encode(message: dict[str, Any]) -> bytes:
+def encode(message: dict[str, Any], *, limit: int = MAX_FRAME) -> bytes:
     """One frame for ``message`` (``"v"`` is added)."""
     payload = json.dumps({"v": VERSION, **message}, separators=(",", ":")).encode()
-    if len(payload) > MAX_FRAME:
-        raise ProtocolError(f"frame of {len(payload)} bytes exceeds the {MAX_FRAME}-byte limit")
+    if len(payload) > limit:
+        raise ProtocolError(f"frame of {len(payload)} bytes exceeds the {limit}-byte limit")
     return len(payload).to_bytes(_HEADER_SIZE, "big") + payload
 
 
@@ -76,13 +86,13 @@ def _receive_exactly(sock: Stream, size: int, *, at_boundary: bool) -> bytes:
     return b"".join(chunks)
 
 
-def read_frame(sock: Stream) -> dict[str, Any]:
+def read_frame(sock: Stream, *, limit: int = MAX_FRAME) -> dict[str, Any]:
     """Read one frame; :class:`ConnectionClosed` when the peer hung up between frames."""
     size = int.from_bytes(_receive_exactly(sock, _HEADER_SIZE, at_boundary=True), "big")
-    if size > MAX_FRAME:
-        raise ProtocolError(f"frame of {size} bytes exceeds the {MAX_FRAME}-byte limit")
+    if size > limit:
+        raise ProtocolError(f"frame of {size} bytes exceeds the {limit}-byte limit")
     return decode(_receive_exactly(sock, size, at_boundary=False))
 
 
-def write_frame(sock: Stream, message: dict[str, Any]) -> None:
-    sock.sendall(encode(message))
+def write_frame(sock: Stream, message: dict[str, Any], *, limit: int = MAX_FRAME) -> None:
+    sock.sendall(encode(message, limit=limit))

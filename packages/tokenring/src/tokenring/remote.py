@@ -8,9 +8,6 @@ from secrets_common import errors
 from secrets_common.errors import AgentError, SecretsError
 from tokenring import client
 
-OTHER_VAULT = "OtherVault"
-"""The error kind of an agent that serves another vault than the one asked for."""
-
 
 class AgentUnavailableError(AgentError):
     """No agent answers at the socket."""
@@ -41,6 +38,4 @@ def call(
     except client.AgentGone as error:
         raise AgentError(f"{error}; run the command again") from None
     except client.AgentFailure as failure:
-        if failure.kind == OTHER_VAULT:
-            raise AgentUnavailableError(failure.message) from None
         raise error_from(failure) from None
