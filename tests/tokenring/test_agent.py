@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.cli import run
 from tests.tokenring.conftest import (
@@ -389,3 +391,13 @@ def test_a_request_too_large_for_the_agent_is_done_in_process(
     assert touches(shared_agent.key) == before + 2
     assert shared_agent.process.process.poll() is None
     assert tokenring("delete", "big", "u").returncode == 0
+
+
+@settings(max_examples=40)
+@given(garbage=st.binary(max_size=200))
+def test_no_bytes_a_client_sends_stop_the_agent(shared_agent: SharedAgent, garbage: bytes) -> None:
+    with _raw_connection() as sock:
+        sock.sendall(garbage)
+        sock.shutdown(socket.SHUT_WR)
+        _closed_after(sock)
+    assert request({"op": "status"})["ok"] is True
