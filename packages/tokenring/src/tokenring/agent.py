@@ -205,6 +205,12 @@ class Agent:
             except SecretsError as error:
                 self._answer_error(conn, error)
                 continue
+            except OSError:
+                raise  # the client went away (e.g. while an event was sent)
+            except Exception as error:  # a bug must not take the agent down with it
+                self._log(f"internal error: {type(error).__name__}: {error}")
+                self._answer_error(conn, AgentError(f"the agent failed: {type(error).__name__}"))
+                return
             try:
                 frame = protocol.encode({"ok": True, **answer}, limit=protocol.MAX_ANSWER)
             except protocol.ProtocolError as error:
