@@ -44,7 +44,8 @@ class TokenRing:
     ) -> TokenRing:
         env = os.environ if environ is None else environ
         return cls(
-            vault=vault if vault is not None else Path(locations.vault_path(env)),
+            # Absolute, as the agent names the vault it serves.
+            vault=Path(os.path.abspath(vault)) if vault else Path(locations.vault_path(env)),
             socket=locations.socket_path(env),
             use_agent=use_agent and not env.get("TOKENRING_NO_AGENT"),
         )
