@@ -78,8 +78,9 @@ def test_another_uid_is_refused(
         timeout=30,
         check=False,
     )
-    assert stranger.returncode == 0, stranger.stderr
-    assert "refused" in stranger.stdout or stranger.stdout.strip() == "closed"
-    assert '"ok":true' not in stranger.stdout
-    assert f"refused a connection from uid {NOBODY}" in agent.log.read_text()
+    seen = f"stdout={stranger.stdout!r} stderr={stranger.stderr!r} log={agent.log.read_text()!r}"
+    assert stranger.returncode == 0, seen
+    assert "refused" in stranger.stdout or stranger.stdout.strip() == "closed", seen
+    assert '"ok":true' not in stranger.stdout, seen
+    assert f"refused a connection from uid {NOBODY}" in agent.log.read_text(), seen
     assert request({"op": "status"}, path=str(socket_path))["ok"] is True
