@@ -27,12 +27,12 @@ import socket, sys
 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 sock.connect(sys.argv[1])
 body = b'{"v":1,"op":"status"}'
-sock.sendall(len(body).to_bytes(4, "big") + body)
 answer = b""
-try:
+try:  # the agent may refuse and close before the request is even sent
+    sock.sendall(len(body).to_bytes(4, "big") + body)
     while chunk := sock.recv(65536):
         answer += chunk
-except ConnectionResetError:  # closed with our request unread: refused all the same
+except (BrokenPipeError, ConnectionResetError):  # closed on us: refused all the same
     pass
 print(answer[4:].decode() or "closed")
 """
