@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
@@ -397,7 +398,9 @@ def test_a_request_too_large_for_the_agent_is_done_in_process(
 @given(garbage=st.binary(max_size=200))
 def test_no_bytes_a_client_sends_stop_the_agent(shared_agent: SharedAgent, garbage: bytes) -> None:
     with _raw_connection() as sock:
-        sock.sendall(garbage)
-        sock.shutdown(socket.SHUT_WR)
-        _closed_after(sock)
+        # The agent may have closed on us mid-way (a refused header): that is fine.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(garbage)
+            sock.shutdown(socket.SHUT_WR)
+            _closed_after(sock)
     assert request({"op": "status"})["ok"] is True
