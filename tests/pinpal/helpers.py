@@ -1,17 +1,31 @@
-"""Shared fakes for PINPal's tests: a clock, seeded randomness, a cheap hash."""
+"""Shared fakes for PINPal's tests: a clock, seeded randomness, a cheap hash.
+
+Also the state a command-line test starts from, made in-process (much
+faster than a terminal session) through the same keyring file and vault the
+`pinpal` process then opens.
+"""
 
 from __future__ import annotations
 
+import json
 import random
+from collections.abc import Mapping
+from pathlib import Path
 
 import attrs
+import pexpect
+from keyrings.alt.file import PlaintextKeyring
 
 from pinpal.entropy import Entropy
 from pinpal.kdf import SALT_LENGTH, ScryptParams, Verifier
-from pinpal.secretgen import NewSecret
+from pinpal.secretgen import NewSecret, generate_words
+from pinpal.service import Pinpal
+from pinpal.vaultstore import VAULT_FILE, VaultStore
+from tests.cli import script
 
 # Cheap enough for hundreds of hypothesis examples; explicit, never patched in.
 TINY_SCRYPT = ScryptParams(n=16, r=1, p=1)
+CHEAP_SCRYPT_JSON = json.dumps(TINY_SCRYPT.to_json()) + "\n"
 START = 1_700_000_000.0
 
 
@@ -33,3 +47,33 @@ def seeded_entropy(seed: int) -> Entropy:
 
 def tiny_verifier(secret: NewSecret, salt: bytes = b"s" * SALT_LENGTH) -> Verifier:
     return Verifier.make(secret.text.encode("utf-8"), salt, TINY_SCRYPT)
+
+
+def keyring_file(env: Mapping[str, str]) -> Path:
+    """Where keyrings.alt's PlaintextKeyring keeps its file under ``env``."""
+    return Path(env["XDG_DATA_HOME"]) / "python_keyring" / "keyring_pass.cfg"
+
+
+def cli_service(env: Mapping[str, str], now: float = START) -> Pinpal:
+    """A service over the vault and keyring file that `pinpal` uses with ``env``."""
+    keyring = PlaintextKeyring()
+    keyring.file_path = str(keyring_file(env))
+    state = Path(env["SECRETS_HOME"]) / "pinpal"
+    store = VaultStore(state / VAULT_FILE, lambda: keyring)
+    return Pinpal(store, state, FakeClock(now), lambda: TINY_SCRYPT, seeded_entropy(7))
+
+
+def seed(env: Mapping[str, str], *labels: str) -> dict[str, str]:
+    """Store a two-word secret under each label, due at START; returns label -> secret."""
+    service = cli_service(env)
+    made = {}
+    for label in labels:
+        secret = generate_words(2, service.entropy)
+        service.new(label, secret)
+        made[label] = secret.text
+    return made
+
+
+def spawn(env: Mapping[str, str], *args: str) -> pexpect.spawn:
+    """`pinpal` in a pseudo-terminal (prompts without echo, Ctrl-C)."""
+    return pexpect.spawn(script("pinpal"), list(args), env=dict(env), encoding="utf-8", timeout=30)

@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
+import subprocess
 from pathlib import Path
 
 import pexpect
 import pytest
 
-from tests.cli import run, script
-
-
-@pytest.fixture
-def env(isolated_environment: Path, tmp_path: Path) -> dict[str, str]:
-    state = isolated_environment / "pinpal"
-    state.mkdir(parents=True, mode=0o700)
-    (state / "scrypt.json").write_text('{"n": 16, "r": 1, "p": 1}\n')
-    return {
-        **os.environ,
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "XDG_DATA_HOME": str(tmp_path / "xdg"),
-    }
+from tests.cli import run
+from tests.pinpal.helpers import START, seed, spawn
 
 
 def start(env: dict[str, str], *args: str) -> str:
     """Run `new`/`rotate` in a terminal, type the shown secret once, return it."""
-    child = pexpect.spawn(script("pinpal"), list(args), env=env, encoding="utf-8", timeout=30)
+    child = spawn(env, *args)
     child.expect(r"your new secret: (\S+)\r\n")
     secret = child.match.group(1)
     child.expect(r"> ")
@@ -58,9 +47,10 @@ def test_rotate_lists_both_secrets_until_the_new_one_is_learned(env: dict[str, s
 
 def test_drop_asks_first(env: dict[str, str]) -> None:
     start(env, "new", "mail", "--words", "1")
-    child = pexpect.spawn(script("pinpal"), ["drop", "mail"], env=env, encoding="utf-8", timeout=30)
+    child = spawn(env, "drop", "mail")
     child.expect_exact("drop 'mail' and all its progress? [y/N]: ")
     child.sendline("n")
+    child.expect_exact("error: 'mail' was kept")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 1
@@ -92,3 +82,47 @@ def test_conflicting_kinds_are_a_usage_error(env: dict[str, str]) -> None:
     result = run("pinpal", "new", "x", "--words", "3", "--digits", "4", env=env)
     assert result.returncode == 2
     assert "choose one of" in result.stderr
+
+
+def one_error(result: subprocess.CompletedProcess[str], status: int) -> str:
+    """The single `error:` line of a failed command (no traceback, nothing else)."""
+    assert result.returncode == status, result.stderr
+    assert result.stderr.startswith("error: ")
+    assert result.stderr.count("\n") == 1, result.stderr
+    return result.stderr
+
+
+def test_drill_of_an_unknown_label_is_not_found(env: dict[str, str]) -> None:
+    seed(env, "mail")
+    assert "no secret is called 'nope'" in one_error(run("pinpal", "drill", "nope", env=env), 1)
+    # Known but not due: said so, about that label only.
+    later = run("pinpal", "--now", str(START - 3600), "drill", "mail", env=env)
+    assert later.stdout == "'mail' is not due; next practice in 1 hour.\n"
+
+
+def test_existing_secret_is_asked_for_only_when_the_label_fits(env: dict[str, str]) -> None:
+    seed(env, "mail")
+    taken = run("pinpal", "new", "mail", "--existing", input="1234\n1234\n", env=env)
+    assert "a secret called 'mail' exists" in one_error(taken, 2)
+    missing = run("pinpal", "rotate", "nope", "--existing", input="1234\n1234\n", env=env)
+    assert "no secret is called 'nope'" in one_error(missing, 1)
+
+
+def test_existing_secret_can_be_piped_without_a_terminal(env: dict[str, str]) -> None:
+    result = run("pinpal", "new", "pin", "--existing", input="4711\n4711\n", env=env)
+    assert result.returncode == 0, result.stderr
+    # Prompts only: getpass's "cannot control echo" warning has nothing to warn about.
+    assert result.stderr == "your secret: again: "
+    assert "4711" not in result.stdout
+
+
+def test_list_and_drill_repair_a_damaged_due_file(env: dict[str, str]) -> None:
+    seed(env, "mail")
+    due = Path(env["SECRETS_HOME"]) / "pinpal" / "due"
+    due.write_text("garbage\n")
+    assert run("pinpal", "check", env=env).stdout == ""
+    assert run("pinpal", "list", env=env).returncode == 0
+    assert due.read_text() == f"{int(START)}\n"
+    due.unlink()
+    assert run("pinpal", "--now", str(START - 60), "drill", env=env).returncode == 0
+    assert run("pinpal", "check", env=env).stdout == "[pin]\n"

@@ -102,8 +102,10 @@ def test_unknown_and_broken_records_are_one_line_each(imported: list[str]) -> No
 def test_existing_labels_are_not_overwritten(service: Pinpal) -> None:
     import_document(service, document())
     again = import_document(service, document())
-    assert "'email': skipped, a secret with that label exists" in again
+    assert "record 1 ('email'): skipped, a secret with that label exists" in again
     assert again[-1] == "imported 0 of 7 records."
+    # Skipped before conversion: nothing is completed or re-hashed twice.
+    assert not any("completed" in line for line in again)
 
 
 def test_messages_never_quote_a_token(imported: list[str]) -> None:

@@ -9,7 +9,6 @@ is set explicitly through the calibration file.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pexpect
@@ -18,25 +17,10 @@ from keyrings.alt.file import PlaintextKeyring
 
 from pinpal.quickcheck import read_due
 from pinpal.vaultstore import VaultStore
-from tests.cli import run, script
+from tests.cli import run
+from tests.pinpal.helpers import spawn
 
 START = 1_800_000_000
-
-
-@pytest.fixture
-def env(isolated_environment: Path, tmp_path: Path) -> dict[str, str]:
-    state = isolated_environment / "pinpal"
-    state.mkdir(parents=True, mode=0o700)
-    (state / "scrypt.json").write_text('{"n": 16, "r": 1, "p": 1}\n')
-    return {
-        **os.environ,
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "XDG_DATA_HOME": str(tmp_path / "xdg"),
-    }
-
-
-def spawn(env: dict[str, str], *args: str) -> pexpect.spawn:
-    return pexpect.spawn(script("pinpal"), list(args), env=env, encoding="utf-8", timeout=30)
 
 
 def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: Path) -> None:

@@ -1,32 +1,30 @@
 """The commands of ``pinpal`` (= ``secrets pin``).
 
-Wiring only: the real clock, the ``secrets`` module, getpass prompts, the
-vault store and the calibrated hash cost are chosen here and handed down.
+Wiring only: the real clock, the ``secrets`` module, the terminal, the vault
+store and the calibrated hash cost are chosen here and handed down.
 ``--now`` replaces the clock for one command: to rehearse a schedule (or for
 end-to-end tests that learn a secret over simulated days).
 """
 
 from __future__ import annotations
 
-import getpass
+import functools
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from pinpal import kdfcache, quickcheck
 from pinpal.codec import LabelEntry
-from pinpal.drill import describe, drill, unit
+from pinpal.drill import drill
 from pinpal.duefile import state_dir
-from pinpal.engine import Memorization
 from pinpal.entropy import SYSTEM_ENTROPY
-from pinpal.kdf import ScryptParams, calibrate
+from pinpal.kdf import ScryptParams
+from pinpal.listing import NO_SECRETS, lines, rows
 from pinpal.secretgen import (
     DEFAULT_WORDS,
     NewSecret,
@@ -35,72 +33,57 @@ from pinpal.secretgen import (
     generate_words,
 )
 from pinpal.service import CURRENT, Pinpal
+from pinpal.terminal import TerminalConsole, calibrate_with_spinner, interruptible
 from pinpal.vaultstore import VAULT_FILE, VaultStore
-from secrets_common.errors import UsageError
+from pinpal.wording import describe, when
+from secrets_common.errors import SecretsError, UsageError
 
 
-class TerminalConsole:
-    def say(self, text: str) -> None:
-        typer.echo(text)
-
-    def ask_secret(self, prompt: str) -> str:
-        try:
-            return getpass.getpass(prompt)
-        except EOFError:
-            raise UsageError("no answer (end of input)") from None
+class NotDroppedError(SecretsError):
+    """The user answered no to ``drop``'s question."""
 
 
-class Spinner:
-    """A spinner on stderr while the hash cost is calibrated (a terminal only)."""
-
-    FRAMES = "|/-\\"
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.active = sys.stderr.isatty()
-
-    def tick(self) -> None:
-        if self.active:
-            frame = self.FRAMES[self.count % len(self.FRAMES)]
-            sys.stderr.write(f"\rcalibrating the hash for this machine (once) {frame}")
-            sys.stderr.flush()
-        self.count += 1
-
-    def done(self) -> None:
-        if self.active:
-            sys.stderr.write("\r" + " " * 60 + "\r")
-            sys.stderr.flush()
+def _hash_cost(directory: Path) -> Callable[[], ScryptParams]:
+    # Asked for lazily: commands that hash nothing never calibrate.
+    return functools.cache(lambda: kdfcache.load_or_calibrate(directory, calibrate_with_spinner))
 
 
-def _calibrated(directory: Path) -> Callable[[], ScryptParams]:
-    found: list[ScryptParams] = []
-
-    def params() -> ScryptParams:
-        if not found:
-            spinner = Spinner()
-
-            def run() -> ScryptParams:
-                spinner.tick()
-                try:
-                    return calibrate(tick=spinner.tick)
-                finally:
-                    spinner.done()
-
-            found.append(kdfcache.load_or_calibrate(directory, run))
-        return found[0]
-
-    return params
+def _fixed_time(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise UsageError(f"--now must be a finite Unix time, not {value}")
+    return value
 
 
-def when(moment: float, now: float) -> str:
-    delta = moment - now
-    if delta <= 0:
-        return "now"
-    for size, name in ((86400, "day"), (3600, "hour"), (60, "minute")):
-        if delta >= size:
-            count = round(delta / size)
-            return f"in {count} {name}{'' if count == 1 else 's'}"
-    return "in under a minute"
+def choose_secret(
+    console: TerminalConsole, words: int | None, digits: int | None, existing: bool
+) -> NewSecret:
+    if sum((words is not None, digits is not None, existing)) > 1:
+        raise UsageError("choose one of --words, --digits and --existing")
+    if existing:
+        first = console.ask_secret("your secret: ")
+        second = console.ask_secret("again: ")
+        if first != second:
+            raise UsageError("the two entries differ; nothing was stored")
+        return existing_secret(first)
+    if digits is not None:
+        return generate_digits(digits, SYSTEM_ENTROPY)
+    return generate_words(DEFAULT_WORDS if words is None else words, SYSTEM_ENTROPY)
+
+
+def introduce(
+    pinpal: Pinpal, console: TerminalConsole, entry: LabelEntry, secret: NewSecret, existing: bool
+) -> None:
+    record = entry.current
+    unknown = " (strength unknown: you chose it)" if record.bits is None else ""
+    console.say(f"{entry.label}: {describe(record)}{unknown}")
+    if existing:
+        # The two entries just typed are its first practice.
+        pinpal.answer(entry.label, CURRENT, secret.text)
+        console.say("stored; practise it when `pinpal check` says so.")
+        return
+    console.say(f"your new secret: {secret.text}")
+    console.say("type it once now; PINPal hides it bit by bit as you learn it.")
+    drill(pinpal, console, only=entry.label)
 
 
 def build_app() -> typer.Typer:
@@ -110,22 +93,18 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
-    settings: dict[str, Any] = {"now": None}
+    fixed: list[float | None] = [None]
+    console = TerminalConsole()
 
     def clock() -> float:
-        fixed = settings["now"]
-        return float(fixed) if fixed is not None else time.time()
+        return time.time() if fixed[0] is None else fixed[0]
 
     def service() -> Pinpal:
         directory = state_dir()
-        return Pinpal(
-            VaultStore(directory / VAULT_FILE),
-            directory,
-            clock,
-            _calibrated(directory),
-        )
+        return Pinpal(VaultStore(directory / VAULT_FILE), directory, clock, _hash_cost(directory))
 
     @app.callback(invoke_without_command=True)
+    @interruptible
     def _group(
         context: typer.Context,
         now: float | None = typer.Option(
@@ -135,36 +114,9 @@ def build_app() -> typer.Typer:
             help="Act as if the clock read this Unix time (rehearse a schedule; tests).",
         ),
     ) -> None:
-        settings["now"] = now
+        fixed[0] = _fixed_time(now)
         if context.invoked_subcommand is None:
-            _drill(None)
-
-    def choose_secret(words: int | None, digits: int | None, existing: bool) -> NewSecret:
-        chosen = sum(x is not None and x is not False for x in (words, digits, existing or None))
-        if chosen > 1:
-            raise UsageError("choose one of --words, --digits and --existing")
-        if existing:
-            first = getpass.getpass("your secret: ")
-            second = getpass.getpass("again: ")
-            if first != second:
-                raise UsageError("the two entries differ; nothing was stored")
-            return existing_secret(first)
-        if digits is not None:
-            return generate_digits(digits, SYSTEM_ENTROPY)
-        return generate_words(DEFAULT_WORDS if words is None else words, SYSTEM_ENTROPY)
-
-    def introduce(pinpal: Pinpal, entry: LabelEntry, secret: NewSecret, existing: bool) -> None:
-        record = entry.current
-        unknown = " (strength unknown: you chose it)" if record.bits is None else ""
-        typer.echo(f"{entry.label}: {describe(record)}{unknown}")
-        if existing:
-            # The two entries just typed are its first practice.
-            pinpal.answer(entry.label, CURRENT, secret.text)
-            typer.echo("stored; practise it when `pinpal check` says so.")
-            return
-        typer.echo(f"your new secret: {secret.text}")
-        typer.echo("type it once now; PINPal hides it bit by bit as you learn it.")
-        drill(pinpal, TerminalConsole(), only=entry.label)
+            practise(None)
 
     word_option = typer.Option(
         None, "--words", help=f"Words from the EFF list (default {DEFAULT_WORDS})."
@@ -175,6 +127,7 @@ def build_app() -> typer.Typer:
     )
 
     @app.command()
+    @interruptible
     def new(
         label: str = typer.Argument(..., help="A name for the secret, e.g. 'laptop'."),
         words: int | None = word_option,
@@ -183,11 +136,12 @@ def build_app() -> typer.Typer:
     ) -> None:
         """Generate a secret (or take yours) and start learning it."""
         pinpal = service()
-        secret = choose_secret(words, digits, existing)
-        entry = pinpal.new(label, secret)
-        introduce(pinpal, entry, secret, existing)
+        pinpal.check_new(label)
+        secret = choose_secret(console, words, digits, existing)
+        introduce(pinpal, console, pinpal.new(label, secret), secret, existing)
 
     @app.command()
+    @interruptible
     def rotate(
         label: str = typer.Argument(..., help="The secret to replace."),
         words: int | None = word_option,
@@ -196,34 +150,38 @@ def build_app() -> typer.Typer:
     ) -> None:
         """Start a new secret under LABEL; the old one stays until the new is learned."""
         pinpal = service()
-        secret = choose_secret(words, digits, existing)
-        entry = pinpal.rotate(label, secret)
-        introduce(pinpal, entry, secret, existing)
+        pinpal.entry(label)
+        secret = choose_secret(console, words, digits, existing)
+        introduce(pinpal, console, pinpal.rotate(label, secret), secret, existing)
 
-    def _drill(only: str | None) -> None:
+    def practise(only: str | None) -> None:
         pinpal = service()
-        summary = drill(pinpal, TerminalConsole(), only=only)
-        if summary.practised == 0:
-            upcoming = pinpal.next_due()
-            if upcoming is None:
-                typer.echo("no secrets yet: `pinpal new LABEL` starts one.")
-            else:
-                typer.echo(f"nothing is due; next practice {when(upcoming, clock())}.")
-            return
+        summary = drill(pinpal, console, only=only)
+        # Also repairs a due-time file that was damaged or deleted.
         pinpal.refresh_due()
-        typer.echo(f"{summary.correct} of {summary.practised} right.")
+        if summary.practised:
+            console.say(f"{summary.correct} of {summary.practised} right.")
+            return
+        upcoming = pinpal.next_due(only)
+        if upcoming is None:
+            console.say(NO_SECRETS)
+        elif only is None:
+            console.say(f"nothing is due; next practice {when(upcoming, clock())}.")
+        else:
+            console.say(f"{only!r} is not due; next practice {when(upcoming, clock())}.")
 
     @app.command("drill")
+    @interruptible
     def drill_command(
         label: str | None = typer.Argument(None, help="Practise only this secret."),
     ) -> None:
         """Practise every secret that is due (also: no command at all)."""
-        _drill(label)
+        practise(label)
 
     @app.command()
     def check() -> None:
         """Print a marker when practice is due (for a prompt; always exits 0)."""
-        quickcheck.check(now=settings["now"])
+        quickcheck.check(now=fixed[0])
 
     @app.command("shell-init")
     def shell_init(
@@ -239,49 +197,22 @@ def build_app() -> typer.Typer:
         )
 
     @app.command("list")
+    @interruptible
     def list_command(
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Your secrets: kind, strength, progress, next practice."""
         pinpal = service()
         now = clock()
-        rows = [
-            _row(entry.label, role, record, pinpal, now)
-            for entry in pinpal.entries()
-            for role, record in entry.records()
-        ]
+        found = rows(pinpal, now)
+        pinpal.refresh_due()
         if as_json:
-            typer.echo(json.dumps(rows, indent=2))
-            return
-        if not rows:
-            typer.echo("no secrets yet: `pinpal new LABEL` starts one.")
-            return
-        for row in rows:
-            name = row["label"] + ("" if row["role"] == CURRENT else " (old)")
-            typer.echo(f"{name}: {row['description']}; next practice {when(row['due'], now)}")
-
-    def _row(
-        label: str, role: str, record: Memorization, pinpal: Pinpal, now: float
-    ) -> dict[str, Any]:
-        hidden, forgotten, total = record.progress
-        return {
-            "label": label,
-            "role": role,
-            "kind": record.kind.value,
-            "unit": unit(record),
-            "length": total,
-            "bits": None if record.bits is None else round(record.bits, 1),
-            "hidden": hidden,
-            "forgotten": forgotten,
-            "learned": record.learned,
-            "practices": record.practices,
-            "streak": record.streak,
-            "due": math.ceil(record.due_at(pinpal.policy)),
-            "due_now": record.due_at(pinpal.policy) <= now,
-            "description": describe(record),
-        }
+            console.say(json.dumps(found, indent=2))
+        else:
+            console.say("\n".join(lines(found, now)))
 
     @app.command()
+    @interruptible
     def drop(
         label: str = typer.Argument(..., help="The secret to forget for good."),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
@@ -289,12 +220,13 @@ def build_app() -> typer.Typer:
         """Forget a secret and its progress."""
         pinpal = service()
         pinpal.entry(label)
-        if not yes and not typer.confirm(f"drop {label!r} and all its progress?", default=False):
-            raise typer.Exit(1)
+        if not yes and not console.confirm(f"drop {label!r} and all its progress?"):
+            raise NotDroppedError(f"{label!r} was kept")
         pinpal.drop(label)
-        typer.echo(f"dropped {label!r}.")
+        console.say(f"dropped {label!r}.")
 
     @app.command("import-legacy")
+    @interruptible
     def import_legacy(
         service_name: str | None = typer.Option(
             None,
@@ -305,9 +237,8 @@ def build_app() -> typer.Typer:
         """Carry the original PINPal's memorizations over, with their progress."""
         from pinpal.legacy import import_from_keyring
 
-        pinpal = service()
-        for line in import_from_keyring(pinpal, service_name):
-            typer.echo(line)
+        for line in import_from_keyring(service(), service_name):
+            console.say(line)
 
     @app.command()
     def version() -> None:

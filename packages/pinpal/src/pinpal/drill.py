@@ -7,8 +7,8 @@ from typing import Protocol
 import attrs
 
 from pinpal.engine import Memorization, Review
-from pinpal.secretgen import Kind
 from pinpal.service import CURRENT, Due, Pinpal
+from pinpal.wording import plural, unit
 
 
 class Console(Protocol):
@@ -24,27 +24,6 @@ class Summary:
     practised: int = 0
     correct: int = 0
     learned: tuple[str, ...] = ()
-
-
-def unit(record: Memorization) -> str:
-    if record.kind is Kind.WORDS or (record.kind is Kind.EXISTING and record.separator == " "):
-        return "word"
-    if record.kind is Kind.DIGITS:
-        return "digit"
-    return "part" if record.separator else "character"
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def describe(record: Memorization) -> str:
-    hidden, forgotten, total = record.progress
-    size = plural(total, unit(record))
-    strength = "" if record.bits is None else f", {record.bits:.1f} bits"
-    if record.learned:
-        return f"{size}{strength}, learned"
-    return f"{size}{strength}, {hidden} hidden, {forgotten} forgotten"
 
 
 def practise(service: Pinpal, due: Due, console: Console) -> tuple[bool, bool]:
@@ -103,7 +82,9 @@ def _miss(review: Review, record: Memorization) -> str:
 
 
 def drill(service: Pinpal, console: Console, only: str | None = None) -> Summary:
-    """Practise every due secret (or only ``only``)."""
+    """Practise every due secret (or only ``only``, which must exist)."""
+    if only is not None:
+        service.entry(only)
     due = [d for d in service.due() if only is None or d.label == only]
     if not due:
         return Summary()

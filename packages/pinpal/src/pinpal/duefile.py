@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from pinpal.quickcheck import DUE_FILE, STATE_DIR
+from pinpal.quickcheck import DUE_FILE, STATE_DIR, read_due
 from pinpal.quickcheck import secrets_home as quick_home
 from secrets_common.paths import ensure_private_dir
 
@@ -24,11 +24,17 @@ def state_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def write_due(directory: Path, due: float | None) -> Path:
-    """Record the earliest due time, or remove the file when nothing is scheduled."""
-    ensure_private_dir(directory)
+    """Record the earliest due time, or remove the file when nothing is scheduled.
+
+    An unchanged time is not rewritten: `list` and `drill` call this to repair
+    a damaged file, and most of the time there is nothing to repair.
+    """
     target = directory / DUE_FILE
     if due is None:
         target.unlink(missing_ok=True)
+        return target
+    ensure_private_dir(directory)
+    if read_due(str(target)) == math.ceil(due):
         return target
     descriptor, temporary = tempfile.mkstemp(prefix=".due-", dir=directory)
     try:

@@ -245,8 +245,14 @@ def _memorization(
     )
 
 
-def convert(document: object, now: float, service: Pinpal) -> tuple[list[LabelEntry], list[str]]:
-    """Entries to store, and one line per record that was skipped or changed."""
+def convert(
+    document: object, now: float, service: Pinpal, taken: frozenset[str] = frozenset()
+) -> tuple[list[LabelEntry], list[str]]:
+    """Entries to store, and one line per record that was skipped or changed.
+
+    A record whose label is ``taken`` is skipped before it is converted, so
+    that importing twice neither completes a secret again nor says it did.
+    """
     if not isinstance(document, list):
         raise LegacyFormatError("the original PINPal's storage is not a list of records")
     entries: list[LabelEntry] = []
@@ -259,6 +265,8 @@ def convert(document: object, now: float, service: Pinpal) -> tuple[list[LabelEn
                 raise _Skip("it is not an object")
             label = _label(record, index)
             name = f"record {index + 1} ({label!r})"
+            if label in taken:
+                raise _Skip("a secret with that label exists")
             keys = set(record)
             note = None
             if keys & V2_MARKS:
@@ -280,17 +288,12 @@ def convert(document: object, now: float, service: Pinpal) -> tuple[list[LabelEn
 
 
 def import_document(service: Pinpal, document: object) -> list[str]:
-    entries, lines = convert(document, service.clock(), service)
-    existing = set(service.store.labels())
-    imported = 0
+    taken = frozenset(service.store.labels())
+    entries, lines = convert(document, service.clock(), service, taken)
     for entry in entries:
-        if entry.label in existing:
-            lines.append(f"{entry.label!r}: skipped, a secret with that label exists")
-            continue
         service.put(entry)
-        imported += 1
     lines.append(
-        f"imported {imported} of {len(document) if isinstance(document, list) else 0} records."
+        f"imported {len(entries)} of {len(document) if isinstance(document, list) else 0} records."
     )
     return lines
 
@@ -300,11 +303,11 @@ def import_from_keyring(
     service_name: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> list[str]:
-    from secrets_common.vault import system_keyring
+    from pinpal.vaultstore import configured_keyring
 
     env = os.environ if environ is None else environ
     name = service_name or env.get(SERVICE_VARIABLE) or DEFAULT_SERVICE
-    raw = system_keyring().get_password(name, USER)
+    raw = configured_keyring().get_password(name, USER)
     if raw is None:
         raise NotFoundError(
             f"no original PINPal storage in the keyring (service {name!r}, user {USER!r})"

@@ -92,9 +92,13 @@ class Pinpal:
         salt = self.entropy.token_bytes(SALT_LENGTH)
         return Verifier.make(secret.text.encode("utf-8"), salt, self.kdf_params())
 
-    def new(self, label: str, secret: NewSecret) -> LabelEntry:
+    def check_new(self, label: str) -> None:
+        """Refuse a bad or taken label before the user is asked for anything."""
         check_label(label)
         self._refuse_existing(label)
+
+    def new(self, label: str, secret: NewSecret) -> LabelEntry:
+        self.check_new(label)
         verifier = self._verifier(secret)
         with exclusive(self.state_dir):
             self._revalidate()
@@ -184,10 +188,10 @@ class Pinpal:
         self._seen = self.store.generation()
         self.refresh_due()
 
-    def next_due(self) -> float | None:
-        times = [
-            record.due_at(self.policy) for entry in self.entries() for _, record in entry.records()
-        ]
+    def next_due(self, label: str | None = None) -> float | None:
+        """The earliest due time of every label's records, or of ``label``'s."""
+        entries = self.entries() if label is None else [self.entry(label)]
+        times = [record.due_at(self.policy) for entry in entries for _, record in entry.records()]
         return min(times) if times else None
 
     def refresh_due(self) -> None:

@@ -1,0 +1,51 @@
+"""``pinpal list``: one row per memorization, for people or as JSON."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pinpal.engine import Memorization
+from pinpal.service import CURRENT, Pinpal
+from pinpal.wording import describe, unit, when
+
+NO_SECRETS = "no secrets yet: `pinpal new LABEL` starts one."
+
+
+def row(label: str, role: str, record: Memorization, pinpal: Pinpal, now: float) -> dict[str, Any]:
+    hidden, forgotten, total = record.progress
+    due = record.due_at(pinpal.policy)
+    return {
+        "label": label,
+        "role": role,
+        "kind": record.kind.value,
+        "unit": unit(record),
+        "length": total,
+        "bits": None if record.bits is None else round(record.bits, 1),
+        "hidden": hidden,
+        "forgotten": forgotten,
+        "learned": record.learned,
+        "practices": record.practices,
+        "streak": record.streak,
+        "due": math.ceil(due),
+        "due_now": due <= now,
+        "description": describe(record),
+    }
+
+
+def rows(pinpal: Pinpal, now: float) -> list[dict[str, Any]]:
+    return [
+        row(entry.label, role, record, pinpal, now)
+        for entry in pinpal.entries()
+        for role, record in entry.records()
+    ]
+
+
+def lines(found: list[dict[str, Any]], now: float) -> list[str]:
+    if not found:
+        return [NO_SECRETS]
+    return [
+        f"{item['label']}{'' if item['role'] == CURRENT else ' (old)'}: "
+        f"{item['description']}; next practice {when(item['due'], now)}"
+        for item in found
+    ]
