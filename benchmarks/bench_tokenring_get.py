@@ -3,11 +3,14 @@
 Side by side in one run, interleaved, medians of N repetitions (whole
 processes, wall clock):
 
-* ``python -c pass``                 — the interpreter alone;
-* ``python -c "import re"``          — the floor of any pip console script,
-                                        whose wrapper imports ``re``;
-* ``tokenring get`` (agent, no entry) — the fast client's own cost: no touch;
-* ``tokenring get`` (agent)          — including one SoftAuthenticator touch;
+* ``python -c pass`` — the interpreter alone;
+* ``python -c "import re"`` — the floor of a console script written by older
+  pip (such as the 23.x of Python 3.11's ensurepip), whose launcher imports
+  ``re``; current pip's launcher does not (``nox -s bench`` installs it);
+* the fast client without any launcher (``python -c`` calling ``main``);
+* ``tokenring get`` through the agent for a missing entry — the whole
+  command, no touch;
+* ``tokenring get`` through the agent — including one SoftAuthenticator touch;
 * ``keyring get`` (keyrings.alt plaintext file backend).
 
 Then per-call latency of ``TokenRingKeyring.get_password`` in this process:
@@ -34,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+NO_LAUNCHER = "import sys; from tokenring.__main__ import main; sys.exit(main(sys.argv[1:]))"
 SERVICE, USER, SECRET = "https://upload.pypi.org/legacy/", "__token__", "pypi-benchmark-token"
 
 
@@ -118,6 +122,10 @@ def main() -> None:
         commands: dict[str, tuple[list[str], dict[str, str]]] = {
             "python -c pass": ([sys.executable, "-c", "pass"], env),
             'python -c "import re"': ([sys.executable, "-c", "import re"], env),
+            "fast client, no launcher (no such entry: no touch)": (
+                [sys.executable, "-c", NO_LAUNCHER, "get", SERVICE, "nobody"],
+                env,
+            ),
             "tokenring get (agent, no such entry: no touch)": (
                 [tokenring, "get", SERVICE, "nobody"],
                 env,

@@ -8,7 +8,17 @@ from tests.cli import run
 from tests.tokenring.conftest import SharedAgent, touches
 from tokenring.client import request
 
-HEAVY = ("keyring", "cryptography", "typer", "click", "attrs", "attr", "fido2", "secrets_common")
+HEAVY = (
+    "keyring",
+    "cryptography",
+    "typer",
+    "click",
+    "attrs",
+    "attr",
+    "fido2",
+    "secrets_common",
+    "json",  # its decoder imports re: the client speaks JSON through _json
+)
 
 
 def imported_modules(stderr: str) -> set[str]:

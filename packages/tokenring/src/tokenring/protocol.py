@@ -15,7 +15,7 @@ Standard library only: the fast ``tokenring get`` client imports this module.
 
 from __future__ import annotations
 
-import json
+from tokenring import wirejson
 
 TYPE_CHECKING = False  # see tokenring.client: typing is too heavy for the fast path
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class ConnectionClosed(ProtocolError):
 
 def encode(message: dict[str, Any], *, limit: int = MAX_FRAME) -> bytes:
     """One frame for ``message`` (``"v"`` is added)."""
-    payload = json.dumps({"v": VERSION, **message}, separators=(",", ":")).encode()
+    payload = wirejson.dumps({"v": VERSION, **message}).encode()
     if len(payload) > limit:
         raise ProtocolError(f"frame of {len(payload)} bytes exceeds the {limit}-byte limit")
     return len(payload).to_bytes(_HEADER_SIZE, "big") + payload
@@ -62,7 +62,7 @@ def encode(message: dict[str, Any], *, limit: int = MAX_FRAME) -> bytes:
 def decode(payload: bytes) -> dict[str, Any]:
     """The message inside one frame's payload, checked for shape and version."""
     try:
-        message = json.loads(payload.decode("utf-8"))
+        message = wirejson.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise ProtocolError(f"frame is not UTF-8 JSON: {error}") from None
     if not isinstance(message, dict):
