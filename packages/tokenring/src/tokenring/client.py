@@ -1,7 +1,8 @@
 """A small client of the TokenRing agent, on the standard library alone.
 
 ``tokenring get`` through a running agent imports only this module, the
-protocol and the locations: no keyring, cryptography, typer or attrs. The
+protocol (with :mod:`tokenring.wirejson`) and the locations: no keyring,
+cryptography, typer or attrs, and not even :mod:`json` or :mod:`re`. The
 full toolkit translates these exceptions into its own errors
 (:mod:`tokenring.remote`).
 """
