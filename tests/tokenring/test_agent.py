@@ -403,3 +403,19 @@ def test_no_bytes_a_client_sends_stop_the_agent(shared_agent: SharedAgent, garba
         sock.shutdown(socket.SHUT_WR)
         _closed_after(sock)
     assert request({"op": "status"})["ok"] is True
+
+
+def test_an_agent_started_locked_costs_no_touch_until_asked(
+    tokenring: Invoke, vault_file: Path, tmp_path: Path, agents: list[AgentProcess], soft_key: Path
+) -> None:
+    before = touches(soft_key)
+    agent = start_agent(tmp_path, "--locked")
+    agents.append(agent)
+    assert touches(soft_key) == before
+    assert agent.status()["locked"] is True
+    stored = tokenring("set", "s", "u", input="v")
+    assert stored.returncode == 0, stored.stderr
+    assert "asks the locked agent" in stored.stderr
+    assert touches(soft_key) == before + 1
+    assert tokenring("get", "s", "u").stdout == "v\n"
+    assert touches(soft_key) == before + 2

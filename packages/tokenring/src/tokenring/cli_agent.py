@@ -26,6 +26,13 @@ def register(app: typer.Typer) -> None:
         detach: Annotated[
             bool, typer.Option("--detach", help="Run in the background once unlocked.")
         ] = False,
+        locked: Annotated[
+            bool,
+            typer.Option(
+                "--locked",
+                help="Start without a touch; the first request unlocks (e.g. at login).",
+            ),
+        ] = False,
         idle_timeout: Annotated[
             str | None,
             typer.Option(
@@ -53,6 +60,7 @@ def register(app: typer.Typer) -> None:
             vault=vault_path(vault),
             socket=socket_path(),
             timeouts=Timeouts.from_options(idle_timeout, lifetime),
+            start_locked=locked,
         )
         if detach:
             pid = daemon.detach(options)

@@ -35,6 +35,8 @@ class AgentOptions:
     vault: Path
     socket: str
     timeouts: Timeouts
+    start_locked: bool = False
+    """Serve at once and unlock on the first request (with that request's touch)."""
 
 
 def serve(options: AgentOptions, *, ready_fd: int | None = None, detached: bool = False) -> None:
@@ -89,7 +91,8 @@ def _start(options: AgentOptions, interaction: keys.AgentInteraction) -> Agent:
         session = Session(
             lambda: Ring.open(options.vault, opener), options.timeouts, time.monotonic
         )
-        session.unlock(f"unlock {options.vault} for the TokenRing agent — touch your key")
+        if not options.start_locked:
+            session.unlock(f"unlock {options.vault} for the TokenRing agent — touch your key")
         return Agent(
             session,
             listener,
@@ -137,6 +140,7 @@ def detach(options: AgentOptions) -> int:
         "--ready-fd",
         str(write_end),
         "--detached",
+        *(["--locked"] if options.start_locked else []),
     ]
     env = {**os.environ, "TOKENRING_SOCKET": options.socket}
     try:
