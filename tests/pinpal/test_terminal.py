@@ -9,16 +9,15 @@ is set explicitly through the calibration file.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pexpect
 import pytest
-from keyrings.alt.file import PlaintextKeyring
 
 from pinpal.quickcheck import read_due
-from pinpal.vaultstore import VaultStore
 from tests.cli import run
-from tests.pinpal.helpers import spawn
+from tests.pinpal.helpers import cli_service, spawn
 
 START = 1_800_000_000
 
@@ -67,14 +66,13 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     assert "• •" not in hints  # the last prompt still had a stored token
     assert "°" in hints[-1]
     print(f"learned after {len(hints) + 1} practices: {hints}")
-    listing = json.loads(run("pinpal", "--now", str(now), "list", "--json", env=env).stdout)
-    assert listing[0]["label"] == "laptop"
-    assert listing[0]["learned"] is True
-    assert listing[0]["due"] - now > 3600
+    learned = cli_service(env).entry("laptop").current
+    assert learned.learned
+    assert learned.due_at() - now > 3600
     assert now - START > 12 * 3600
 
     # A wrong answer after learning: PINPal can only say that something is wrong.
-    child = spawn(env, "--now", str(listing[0]["due"]), "drill")
+    child = spawn(env, "--now", str(math.ceil(learned.due_at())), "drill")
     child.expect_exact("laptop: • •")
     child.expect_exact("laptop> ")
     child.sendline(f"{second} {first}" if first != second else "x y")
@@ -99,15 +97,9 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     for path in files:
         assert secret.encode() not in path.read_bytes(), path
     assert (home / "pinpal" / "due").read_text().strip().isdigit()
-    keyring = PlaintextKeyring()
-    keyring.file_path = str(next(p for p in files if p.name == "keyring_pass.cfg"))
-    stored = VaultStore(home / "pinpal" / "vault", lambda: keyring).read("laptop")
+    stored = cli_service(env).store.read("laptop")
     positions = json.loads(stored)["current"]["positions"]
     assert [sorted(p) for p in positions] == [["stability", "stage"]] * 2
-
-    dropped = run("pinpal", "drop", "laptop", "--yes", env=env)
-    assert dropped.returncode == 0, dropped.stderr
-    assert run("pinpal", "list", env=env).stdout.startswith("no secrets yet")
 
 
 def test_existing_secret_is_read_without_echo_and_confirmed(env: dict[str, str]) -> None:

@@ -1,0 +1,137 @@
+"""Bad input through the real `pinpal` process: one `error:` line, the right status, no loss.
+
+Statuses follow the toolkit's table (README.md): 1 not found, 2 usage,
+4 vault file, 130 interrupted. Every case checks that the vault file is
+left exactly as it was, or that the answers already given were kept.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.cli import run
+from tests.pinpal.helpers import cli_service, keyring_file, seed, spawn
+
+
+def vault_bytes(env: dict[str, str]) -> bytes:
+    return (Path(env["SECRETS_HOME"]) / "pinpal" / "vault").read_bytes()
+
+
+def practices(env: dict[str, str]) -> dict[str, int]:
+    """Practices per label, read back in-process through the same vault and keyring."""
+    return {entry.label: entry.current.practices for entry in cli_service(env).entries()}
+
+
+def error_line(result: subprocess.CompletedProcess[str], status: int) -> str:
+    """The last stderr line, which must be the only `error:` one; no traceback."""
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("error: ")
+    assert result.stderr.count("error:") == 1, result.stderr
+    return last
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "says"),
+    [
+        (("new", "mail"), 2, "a secret called 'mail' exists"),
+        (("new", "x", "--words", "0"), 2, "--words must be between 1 and 24, not 0"),
+        (("new", "x", "--words", "9" * 30), 2, "--words must be between 1 and 24"),
+        (("new", "x", "--digits", "-1"), 2, "--digits must be between 1 and 64, not -1"),
+        (("drop", "nope", "--yes"), 1, "no secret is called 'nope'"),
+        (("rotate", "nope", "--words", "2"), 1, "no secret is called 'nope'"),
+        (("--now", "nan", "list"), 2, "--now must be a finite Unix time"),
+    ],
+)
+def test_bad_arguments(env: dict[str, str], args: tuple[str, ...], status: int, says: str) -> None:
+    secrets = seed(env, "mail")
+    before = vault_bytes(env)
+    result = run("pinpal", *args, env=env)
+    assert says in error_line(result, status)
+    assert vault_bytes(env) == before
+    assert secrets["mail"] not in result.stdout + result.stderr
+    assert "your new secret" not in result.stdout
+
+
+def test_a_corrupt_vault_is_status_4_and_left_as_it_was(env: dict[str, str]) -> None:
+    seed(env, "mail")
+    path = Path(env["SECRETS_HOME"]) / "pinpal" / "vault"
+    damaged = vault_bytes(env)[:300]
+    path.write_bytes(damaged)
+    for args in (("list",), ("drill",), ("new", "other", "--digits", "4")):
+        assert "vault" in error_line(run("pinpal", *args, env=env), 4)
+    assert path.read_bytes() == damaged
+    assert run("pinpal", "check", env=env).returncode == 0
+
+
+def test_a_missing_keyring_secret_is_status_4_and_nothing_is_lost(env: dict[str, str]) -> None:
+    seed(env, "mail")
+    before = vault_bytes(env)
+    keyring_file(env).unlink()
+    result = run("pinpal", "drill", env=env)
+    assert "the keyring holds no secret" in error_line(result, 4)
+    assert vault_bytes(env) == before
+
+
+def test_an_unloadable_keyring_backend_is_a_usage_error(env: dict[str, str]) -> None:
+    result = run("pinpal", "list", env={**env, "PYTHON_KEYRING_BACKEND": "no.such.Backend"})
+    assert "PYTHON_KEYRING_BACKEND='no.such.Backend' cannot be loaded" in error_line(result, 2)
+
+
+def test_end_of_input_at_a_prompt_records_nothing(env: dict[str, str]) -> None:
+    seed(env, "mail")
+    result = run("pinpal", "drill", input="", env=env)
+    assert error_line(result, 2) == "error: no answer (end of input)"
+    assert practices(env) == {"mail": 0}
+    declined = run("pinpal", "drop", "mail", input="", env=env)
+    assert error_line(declined, 2) == "error: no answer (end of input)"
+    assert practices(env) == {"mail": 0}
+
+
+def test_ctrl_c_at_a_prompt_keeps_the_answers_already_given(env: dict[str, str]) -> None:
+    secrets = seed(env, "bank", "mail")
+    child = spawn(env, "drill")
+    child.expect_exact("bank> ")
+    child.sendline(secrets["bank"])
+    child.expect_exact("right.")
+    child.expect_exact("mail> ")
+    child.sendcontrol("c")
+    child.expect_exact("error: interrupted; every answer given before was saved")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert practices(env) == {"bank": 1, "mail": 0}
+
+
+def test_an_answer_that_is_not_text_is_refused_without_quoting_it(env: dict[str, str]) -> None:
+    seed(env, "mail")
+    child = spawn(env, "drill")
+    child.expect_exact("mail> ")
+    os.write(child.child_fd, b"42\xff17\r")
+    child.expect_exact("error: the answer is not valid UTF-8 text; nothing was recorded")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "42" not in (child.before or "")
+    assert practices(env) == {"mail": 0}
+
+
+def test_two_drills_at_once_both_count(env: dict[str, str]) -> None:
+    secrets = seed(env, "mail")
+    first, second = spawn(env, "drill"), spawn(env, "drill")
+    for child in (first, second):
+        child.expect_exact("mail> ")
+    for child in (first, second):
+        child.sendline(secrets["mail"])
+    for child in (first, second):
+        child.expect_exact("1 of 1 right.")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+    assert practices(env) == {"mail": 2}
