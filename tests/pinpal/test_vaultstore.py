@@ -77,3 +77,32 @@ def test_no_keyring_backend_is_one_clear_error() -> None:
     assert result.stderr.startswith("error: no usable OS keyring")
     assert "PYTHON_KEYRING_BACKEND" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+class CountingKeyring:
+    """A keyring that counts how often it is asked (a touch each, under TokenRing)."""
+
+    def __init__(self, backend: KeyringBackend) -> None:
+        self.backend = backend
+        self.asked = 0
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.asked += 1
+        return self.backend.get_password(service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.backend.set_password(service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.backend.delete_password(service, username)
+
+
+def test_the_keyring_is_asked_once_per_store(tmp_path: Path, backend: KeyringBackend) -> None:
+    path = tmp_path / "vault"
+    writer = VaultStore(path, lambda: backend)
+    for label in ("a", "b", "c"):
+        writer.write(label, label.encode())
+    counting = CountingKeyring(backend)
+    reader = VaultStore(path, lambda: counting)
+    assert [reader.read(label) for label in reader.labels()] == [b"a", b"b", b"c"]
+    assert counting.asked == 1

@@ -2,8 +2,9 @@
 
 The vault lives at ``SECRETS_HOME/pinpal/vault`` and is opened through a
 keyring slot: a random key kept by ``keyring`` (the OS keychain on a desktop;
-the hardware key where TokenRing is the keyring backend). One entry per label.
-The vault is created on first write, not on a read of an empty state.
+the hardware key where TokenRing is the keyring backend), asked once per
+command (:mod:`pinpal.keyringmemo`). One entry per label. The vault is
+created on first write, not on a read of an empty state.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from pinpal.keyringmemo import RememberingKeyring
 from pinpal.store import RecordStore
 from secrets_common.errors import NotFoundError, UsageError
 from secrets_common.vault import (
@@ -57,7 +59,7 @@ class VaultStore:
 
     def _keyring(self) -> KeyringBackend:
         if self._backend is None:
-            self._backend = self._keyring_factory()
+            self._backend = RememberingKeyring(self._keyring_factory())
         return self._backend
 
     def _opener(self) -> Opener:

@@ -1,0 +1,73 @@
+"""PINPal where TokenRing is the keyring backend: its vault key lives behind a touch.
+
+End to end through real processes, with the software authenticator standing
+in for the security key; its state file counts the touches it granted. The
+counts are the ones packages/pinpal/README.md documents: one per command
+that opens the vault, however many labels it reads; none for `check`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.cli import run
+from tests.pinpal.helpers import spawn
+
+
+@pytest.fixture
+def ring_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    ring = {
+        **env,
+        "SECRETS_AUTHENTICATOR": f"soft:{tmp_path / 'key.json'}",
+        "PYTHON_KEYRING_BACKEND": "tokenring.backend.TokenRingKeyring",
+    }
+    created = run("secrets", "ring", "init", "--no-recovery-code", env=ring)
+    assert created.returncode == 0, created.stderr
+    return ring
+
+
+def touches(env: dict[str, str]) -> int:
+    key = Path(env["SECRETS_AUTHENTICATOR"].removeprefix("soft:"))
+    count = json.loads(key.read_text())["touches"]
+    assert isinstance(count, int)
+    return count
+
+
+def cost(env: dict[str, str], *args: str, answers: str = "") -> int:
+    """Touches taken by one successful `pinpal` command fed ``answers``."""
+    before = touches(env)
+    result = run("pinpal", *args, input=answers, env=env)
+    assert result.returncode == 0, result.stderr
+    return touches(env) - before
+
+
+def test_pinpal_keeps_its_vault_key_behind_one_touch_per_command(
+    ring_env: dict[str, str],
+) -> None:
+    assert touches(ring_env) == 1  # `secrets ring init`
+
+    # The first `new` creates PINPal's vault and stores its key in TokenRing.
+    child = spawn(ring_env, "new", "--words", "2", "laptop")
+    child.expect(r"laptop: 2 words, 25\.8 bits")
+    child.expect(r"your new secret: (\S+ \S+)\r\n")
+    secret = str(child.match.group(1))
+    child.expect_exact("laptop> ")
+    child.sendline(secret)
+    child.expect_exact("right.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert touches(ring_env) == 2
+
+    other = "alpha beta"
+    assert cost(ring_env, "new", "other", "--existing", answers=f"{other}\n{other}\n") == 1
+    assert cost(ring_env, "list") == 1
+    assert cost(ring_env, "check") == 0
+    later = str(2_000_000_000)
+    assert cost(ring_env, "--now", later, "drill", answers=f"{secret}\n{other}\n") == 1
+    listing = json.loads(run("pinpal", "list", "--json", env=ring_env).stdout)
+    assert [(row["label"], row["practices"]) for row in listing] == [("laptop", 2), ("other", 2)]
