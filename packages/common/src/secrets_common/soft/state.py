@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import secrets
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,8 @@ MASTER_SECRET_LENGTH = 32
 PIN_HASH_LENGTH = 16
 # Requests are milliseconds long; a lock held this long is a hung process.
 LOCK_TIMEOUT = 30.0
+# A state file is a few hundred bytes; anything far larger is not one.
+MAX_STATE_SIZE = 64 * 1024
 
 
 class SoftStateError(AuthenticatorError):
@@ -166,14 +169,27 @@ class StateFile:
             self._lock.release()
 
     def _ensure_parent(self) -> None:
-        try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as error:
-            raise SoftStateError(f"cannot create {self.path.parent}: {error.strerror}") from None
+        parent = self.path.parent
+        # One at a time: mkdir(parents=True) would give the missing ancestors
+        # the umask's mode (0755), not 0700.
+        missing = []
+        directory = parent
+        while not directory.exists() and directory != directory.parent:
+            missing.append(directory)
+            directory = directory.parent
+        for directory in reversed(missing):
+            try:
+                directory.mkdir(mode=0o700, exist_ok=True)
+            except OSError as error:
+                raise SoftStateError(
+                    f"cannot create the directory {directory} for {self.path}: {error.strerror}"
+                ) from None
+        if not parent.is_dir():
+            raise SoftStateError(f"cannot use {self.path}: {parent} is not a directory")
 
     def _load_or_create(self) -> DeviceState:
         try:
-            text = self.path.read_bytes()
+            text = self._read()
         except FileNotFoundError:
             state = DeviceState.new()
             self._save(state)
@@ -182,10 +198,26 @@ class StateFile:
             raise SoftStateError(f"cannot read {self.path}: {error.strerror}") from None
         try:
             return DeviceState.from_json(json.loads(text))
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
+            # RecursionError: json gives up on deeply nested arrays that way.
+            detail = "nested too deeply" if isinstance(error, RecursionError) else error
             raise SoftStateError(
-                f"{self.path} is not a usable software authenticator state file: {error}"
+                f"{self.path} is not a usable software authenticator state file: {detail}"
             ) from None
+
+    def _read(self) -> bytes:
+        # Non-blocking, so that a FIFO in its place fails instead of hanging,
+        # and bounded, so that a device file like /dev/zero cannot fill memory.
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise SoftStateError(f"{self.path} is not a regular file")
+            data = stream.read(MAX_STATE_SIZE + 1)
+        if len(data) > MAX_STATE_SIZE:
+            raise SoftStateError(
+                f"{self.path} is not a usable software authenticator state file: too large"
+            )
+        return data
 
     def _save(self, state: DeviceState) -> None:
         payload = (json.dumps(state.to_json(), indent=2) + "\n").encode("utf-8")

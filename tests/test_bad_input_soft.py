@@ -1,0 +1,86 @@
+"""Bad software-authenticator state files and settings, through ``secrets token``."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from fido2.ctap2.base import Ctap2
+
+from secrets_common.soft import SoftAuthenticator, SoftStateError
+from tests.bad_input import error_line, soft
+from tests.cli import run
+
+SECURITY_KEY = 3
+
+
+def token_list(key: Path) -> str:
+    """The error of ``secrets token list`` with this state file."""
+    return error_line(run("secrets", "token", "list", env=soft(key), timeout=30), SECURITY_KEY)
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        (b"", "Expecting value"),
+        (b"\xc3\x28 garbage", ""),
+        (b'{"format": 1, "touches": 0', "Expecting"),
+        (b"[1, 2]", "not a JSON object"),
+        (b"[" * 50_000 + b"]" * 50_000, "too large"),
+        (b"[" * 5_000 + b"]" * 5_000, "nested too deeply"),
+        (b"1" * 5_000, "limit"),
+    ],
+    ids=["empty", "binary", "truncated", "foreign", "huge", "deep", "long-int"],
+)
+def test_an_unusable_state_file_is_one_error_and_is_left_alone(
+    tmp_path: Path, content: bytes, detail: str
+) -> None:
+    key = tmp_path / "key.json"
+    key.write_bytes(content)
+    with pytest.raises(SoftStateError) as caught:
+        Ctap2(SoftAuthenticator(key))
+    message = str(caught.value)
+    assert message.startswith(f"{key} is not a usable software authenticator state file")
+    assert detail in message
+    assert "\n" not in message
+    assert key.read_bytes() == content
+
+
+def test_a_deeply_nested_state_file_through_the_cli(tmp_path: Path) -> None:
+    key = tmp_path / "key.json"
+    key.write_bytes(b"[" * 5_000 + b"]" * 5_000)
+    assert token_list(key).endswith("state file: nested too deeply")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_in_place_of_the_state_file_fails_at_once(tmp_path: Path) -> None:
+    key = tmp_path / "key.json"
+    os.mkfifo(key)
+    assert token_list(key) == f"{key} is not a regular file"
+
+
+def test_a_directory_in_place_of_the_state_file(tmp_path: Path) -> None:
+    key = tmp_path / "key.json"
+    key.mkdir()
+    assert key.name in token_list(key)
+
+
+def test_missing_directories_of_a_new_state_file_are_created_private(tmp_path: Path) -> None:
+    key = tmp_path / "a" / "b" / "key.json"
+    result = run("secrets", "token", "list", env=soft(key))
+    assert result.returncode == 0, result.stderr
+    for directory in (tmp_path / "a", tmp_path / "a" / "b"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_a_file_where_the_state_directory_should_be(tmp_path: Path) -> None:
+    blocker = tmp_path / "vault"
+    blocker.write_bytes(b"not a directory")
+    assert token_list(blocker / "key.json") == (
+        f"cannot use {blocker / 'key.json'}: {blocker} is not a directory"
+    )
+    assert "Not a directory" in token_list(blocker / "deeper" / "key.json")
+    assert blocker.read_bytes() == b"not a directory"
