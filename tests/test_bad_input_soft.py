@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from fido2.ctap2.base import Ctap2
 
+from secrets_common.errors import UsageError
+from secrets_common.fido.selection import selection_from
 from secrets_common.soft import SoftAuthenticator, SoftStateError
 from tests.bad_input import error_line, soft
 from tests.cli import run
 
 SECURITY_KEY = 3
+USAGE = 2
 
 
 def token_list(key: Path) -> str:
@@ -84,3 +87,27 @@ def test_a_file_where_the_state_directory_should_be(tmp_path: Path) -> None:
     )
     assert "Not a directory" in token_list(blocker / "deeper" / "key.json")
     assert blocker.read_bytes() == b"not a directory"
+
+
+@pytest.mark.parametrize("value", ["maybe", "denied", "no", "1"])
+def test_a_misspelt_presence_setting_is_a_usage_error(tmp_path: Path, value: str) -> None:
+    environ = {**soft(tmp_path / "key.json"), "SECRETS_SOFT_PRESENCE": value}
+    with pytest.raises(UsageError, match=f"SECRETS_SOFT_PRESENCE={value!r} is not understood"):
+        selection_from(environ)
+
+
+@pytest.mark.parametrize("value", ["", "deny", " DENY "])
+def test_the_documented_presence_settings_are_accepted(tmp_path: Path, value: str) -> None:
+    environ = {**soft(tmp_path / "key.json"), "SECRETS_SOFT_PRESENCE": value}
+    assert selection_from(environ).soft_paths == (tmp_path / "key.json",)
+
+
+def test_presence_is_not_checked_when_security_keys_are_used() -> None:
+    assert not selection_from({"SECRETS_SOFT_PRESENCE": "maybe"}).is_soft
+
+
+def test_a_misspelt_presence_setting_through_the_cli(tmp_path: Path) -> None:
+    key = tmp_path / "key.json"
+    result = run("secrets", "token", "list", env={**soft(key), "SECRETS_SOFT_PRESENCE": "dney"})
+    assert error_line(result, USAGE).startswith("SECRETS_SOFT_PRESENCE='dney' is not understood")
+    assert not key.exists()

@@ -67,7 +67,26 @@ def parse_selection(value: str | None) -> Selection:
 
 
 def selection_from(environ: Mapping[str, str] | None = None) -> Selection:
-    return parse_selection((os.environ if environ is None else environ).get(VARIABLE))
+    """The selection in ``environ``; :class:`UsageError` if it is malformed.
+
+    With software keys selected, SECRETS_SOFT_PRESENCE is checked too: a
+    misspelt ``deny`` would otherwise grant every touch without a word.
+    """
+    env = os.environ if environ is None else environ
+    selection = parse_selection(env.get(VARIABLE))
+    if selection.is_soft:
+        from secrets_common.soft.session import (
+            PRESENCE_DENY,
+            PRESENCE_VARIABLE,
+            presence_setting,
+        )
+
+        if presence_setting(env) not in ("", PRESENCE_DENY):
+            raise UsageError(
+                f"{PRESENCE_VARIABLE}={env[PRESENCE_VARIABLE]!r} is not understood:"
+                f" set it to {PRESENCE_DENY} to refuse every touch, or leave it unset"
+            )
+    return selection
 
 
 def discovery(selection: Selection) -> Discovery:

@@ -28,10 +28,17 @@ SUPPORTED_PERMISSIONS = PERMISSION_MAKE_CREDENTIAL | PERMISSION_GET_ASSERTION
 CONSECUTIVE_PIN_FAILURES_MAX = 3
 
 
+PRESENCE_DENY = "deny"
+
+
+def presence_setting(environ: Mapping[str, str]) -> str:
+    """SECRETS_SOFT_PRESENCE as compared: stripped, lower case, "" when unset."""
+    return environ.get(PRESENCE_VARIABLE, "").strip().lower()
+
+
 def presence_from_environment(environ: Mapping[str, str] | None = None) -> bool:
     """Whether a touch is granted: yes, unless SECRETS_SOFT_PRESENCE=deny."""
-    env = os.environ if environ is None else environ
-    return env.get(PRESENCE_VARIABLE, "").strip().lower() != "deny"
+    return presence_setting(os.environ if environ is None else environ) != PRESENCE_DENY
 
 
 @attrs.define
