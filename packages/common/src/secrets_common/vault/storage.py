@@ -62,7 +62,9 @@ class VaultFile:
         """The whole file and the version read, after the safety checks."""
         self._check_directory()
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            # Non-blocking: a FIFO put in the vault's place must fail, not hang.
+            flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            fd = os.open(self.path, flags)
         except FileNotFoundError:
             raise NotFoundError(f"no vault at {self.path}") from None
         except OSError as error:
@@ -105,8 +107,22 @@ class VaultFile:
             lock.release()
 
     def create_directory(self) -> None:
-        """The vault's directory, created 0700 if missing."""
-        ensure_private_dir(self.path.parent)
+        """The vault's directory, created 0700 if missing (and so are its parents)."""
+        parent = self.path.parent
+        missing = []
+        directory = parent
+        while not directory.exists() and directory != directory.parent:
+            missing.append(directory)
+            directory = directory.parent
+        try:
+            # One at a time: mkdir(parents=True) gives new parents the umask's mode.
+            for directory in reversed(missing):
+                directory.mkdir(mode=0o700, exist_ok=True)
+            ensure_private_dir(parent)
+        except OSError as error:
+            raise VaultError(
+                f"cannot create the directory {directory} for {self.path}: {error.strerror}"
+            ) from None
 
     def replace(self, data: bytes) -> Stamp:
         """Atomically make ``data`` the vault's content; returns its new version.
