@@ -42,6 +42,22 @@ class Interaction(Protocol):
         ...
 
 
+def say(stream: TextIO | None, line: str) -> None:
+    """Write one line of information to ``stream`` (stderr), as well as it can.
+
+    A prompt or warning nobody can see is no reason to fail the command: with
+    stderr closed (``2>&-``, so ``sys.stderr`` is None) or a reader gone
+    away, the line is dropped and the command carries on.
+    """
+    if stream is None:
+        return
+    try:
+        stream.write(line + "\n")
+        stream.flush()
+    except (OSError, ValueError):  # ValueError: the stream was closed
+        pass
+
+
 def touch_prompt(reason: str) -> str:
     """The sentence asking for a touch, e.g. "Touch your security key to read 'pypi'"."""
     return f"Touch your security key to {reason}"
@@ -58,8 +74,7 @@ class PlainInteraction:
     stream: TextIO = attrs.field(factory=lambda: sys.stderr)
 
     def touch_started(self, reason: str, timeout: float) -> None:
-        self.stream.write(f"{touch_prompt(reason)} (waiting up to {timeout:g} s)\n")
-        self.stream.flush()
+        say(self.stream, f"{touch_prompt(reason)} (waiting up to {timeout:g} s)")
 
     def touch_ended(self) -> None:
         pass
@@ -70,8 +85,7 @@ class PlainInteraction:
     def choose(self, question: str, choices: Sequence[str]) -> int:
         # Deterministic, so that scripts (and tests with several software
         # authenticators) always get the first key listed.
-        self.stream.write(f"{question} Using the first: {choices[0]}\n")
-        self.stream.flush()
+        say(self.stream, f"{question} Using the first: {choices[0]}")
         return 0
 
 

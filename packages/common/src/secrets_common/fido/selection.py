@@ -24,7 +24,7 @@ from secrets_common.fido.devices import (
     hardware_authenticators,
     soft_authenticators,
 )
-from secrets_common.fido.interaction import Interaction, default_interaction
+from secrets_common.fido.interaction import Interaction, default_interaction, say
 
 if TYPE_CHECKING:
     from secrets_common.keysource import KeySource
@@ -113,8 +113,7 @@ def _warn_once(path: Path) -> None:
     # say it once rather than on every secret they read.
     from secrets_common.soft import warning_line
 
-    sys.stderr.write(warning_line(path) + "\n")
-    sys.stderr.flush()
+    say(sys.stderr, warning_line(path))
 
 
 def open_key_source(
