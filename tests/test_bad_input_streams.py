@@ -7,9 +7,13 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from secrets_common.fido.interaction import PlainInteraction
-from tests.bad_input import soft
+from tests.bad_input import error_line, soft
 from tests.cli import script
+
+FAILURE = 1
 
 
 def run_redirected(redirection: str, *args: str, key: Path) -> subprocess.CompletedProcess[str]:
@@ -22,6 +26,19 @@ def run_redirected(redirection: str, *args: str, key: Path) -> subprocess.Comple
         timeout=60,
         check=False,
     )
+
+
+@pytest.mark.parametrize("command", [["token", "list"], ["token", "info", "--json"]])
+def test_closed_stdout_is_an_error_not_a_silent_success(tmp_path: Path, command: list[str]) -> None:
+    result = run_redirected(">&-", *command, key=tmp_path / "key.json")
+    assert error_line(result, FAILURE) == "standard output is closed: nothing could be printed"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_full_stdout_is_one_error_line(tmp_path: Path) -> None:
+    result = run_redirected(">/dev/full", "token", "info", key=tmp_path / "key.json")
+    message = error_line(result, FAILURE)
+    assert message == "cannot write to standard output: No space left on device"
 
 
 def test_closed_stderr_does_not_stop_the_command(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from secrets_common.errors import NoDeviceError, NotFoundError, UsageError
+from secrets_common.errors import NoDeviceError, NotFoundError, SecretsError, UsageError
 
 if TYPE_CHECKING:
     from secrets_common.fido.devices import Authenticator
@@ -30,6 +30,20 @@ def _with_keys(use: Callable[[Sequence[Authenticator]], _T]) -> _T:
     finally:
         for authenticator in authenticators:
             authenticator.close()
+
+
+def _emit(text: str) -> None:
+    """Print ``text`` on stdout: output that cannot be written is an error, not a success."""
+    stream = sys.stdout
+    if stream is None:  # started with stdout closed (`>&-`)
+        raise SecretsError("standard output is closed: nothing could be printed")
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the runner ends quietly
+    except OSError as error:
+        raise SecretsError(f"cannot write to standard output: {error.strerror or error}") from None
 
 
 def _describe_all(authenticators: Sequence[Authenticator]) -> list[KeyDetails]:
@@ -152,7 +166,7 @@ def build_app() -> typer.Typer:
         """List the connected security keys: name, transport, hmac-secret, PIN."""
         details = _with_keys(_describe_all)
         if as_json:
-            typer.echo(json.dumps([{"index": n, **d.summary()} for n, d in enumerate(details, 1)]))
+            _emit(json.dumps([{"index": n, **d.summary()} for n, d in enumerate(details, 1)]))
         elif details:
             rows = [["#", "NAME", "TRANSPORT", "HMAC-SECRET", "PIN", "PATH"]]
             rows += [
@@ -166,12 +180,13 @@ def build_app() -> typer.Typer:
                 ]
                 for number, d in enumerate(details, 1)
             ]
-            typer.echo(_table(rows))
+            _emit(_table(rows))
         if not details:
             from secrets_common.fido.devices import NO_DEVICE_MESSAGE
+            from secrets_common.fido.interaction import say
 
             # Nothing to list is an answer, not a failure: exit 0, hint on stderr.
-            sys.stderr.write(NO_DEVICE_MESSAGE + "\n")
+            say(sys.stderr, NO_DEVICE_MESSAGE)
 
     @app.command("info")
     def info(
@@ -183,11 +198,10 @@ def build_app() -> typer.Typer:
         """Show what one security key can do: versions, extensions, options, PIN."""
         details = _pick(_with_keys(_describe_all), key)
         if as_json:
-            typer.echo(json.dumps(details.details()))
+            _emit(json.dumps(details.details()))
             return
         lines = _info_lines(details)
         width = max(len(label) for label, _value in lines)
-        for label, value in lines:
-            typer.echo(f"{label + ':':<{width + 1}} {value}")
+        _emit("\n".join(f"{label + ':':<{width + 1}} {value}" for label, value in lines))
 
     return app
