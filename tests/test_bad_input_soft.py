@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import stat
 from pathlib import Path
 
+import attrs
 import pytest
 from fido2.ctap2.base import Ctap2
 
 from secrets_common.errors import UsageError
 from secrets_common.fido.selection import selection_from
 from secrets_common.soft import SoftAuthenticator, SoftStateError
+from secrets_common.soft.state import DeviceState
 from tests.bad_input import error_line, soft
 from tests.cli import run
 
@@ -111,3 +114,13 @@ def test_a_misspelt_presence_setting_through_the_cli(tmp_path: Path) -> None:
     result = run("secrets", "token", "list", env={**soft(key), "SECRETS_SOFT_PRESENCE": "dney"})
     assert error_line(result, USAGE).startswith("SECRETS_SOFT_PRESENCE='dney' is not understood")
     assert not key.exists()
+
+
+def test_the_device_state_never_shows_its_secrets_in_a_repr() -> None:
+    state = attrs.evolve(DeviceState.new(), pin_hash=b"\x01" * 16)
+    shown = repr(state)
+    for secret in (state.master_secret, state.pin_hash or b""):
+        assert repr(secret) not in shown
+        assert secret.hex() not in shown
+        assert base64.b64encode(secret).decode() not in shown
+    assert state.aaguid.hex() in shown or repr(state.aaguid) in shown

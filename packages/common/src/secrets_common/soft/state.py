@@ -44,9 +44,9 @@ class SoftStateError(AuthenticatorError):
 class DeviceState:
     """Everything the software key remembers across power cycles."""
 
-    master_secret: bytes
+    master_secret: bytes = attrs.field(repr=False)
     aaguid: bytes
-    pin_hash: bytes | None = None
+    pin_hash: bytes | None = attrs.field(default=None, repr=False)
     pin_retries: int = PIN_RETRIES_MAX
     counter: int = 0
     touches: int = 0
