@@ -26,6 +26,7 @@ from secrets_common.keysource import SECRET_SIZE, Credential, Derivation, KeySou
 from secrets_common.vault import crypto, recovery
 from secrets_common.vault.errors import KeyringUnavailableError, NotEnrolledError, SlotOpenError
 from secrets_common.vault.layout import (
+    ID_SIZE,
     AuthenticatorSlot,
     Header,
     KeyringSlot,
@@ -39,6 +40,7 @@ from secrets_common.vault.opener import (
     NewKeyringSlot,
     NewSlot,
     Opener,
+    ScryptParams,
 )
 
 Random = Callable[[int], bytes]
@@ -231,6 +233,29 @@ class Keys:
     index_key: bytes = attrs.field(repr=False)
     read_private: bytes = attrs.field(repr=False)
 
+    @classmethod
+    def fresh(cls, random: Random, *, vault_id: bytes | None = None) -> Keys:
+        """New salts, index key and read key pair (and a vault id unless kept)."""
+        read_private = random(crypto.KEY_SIZE)
+        return cls(
+            vault_id=random(ID_SIZE) if vault_id is None else vault_id,
+            index_salt=random(crypto.KEY_SIZE),
+            read_salt=random(crypto.KEY_SIZE),
+            index_key=random(crypto.KEY_SIZE),
+            read_private=read_private,
+        )
+
+    def header(self, slots: Sequence[Slot], *, epoch: bytes) -> Header:
+        """The clear header of a file written under these keys."""
+        return Header(
+            vault_id=self.vault_id,
+            epoch=epoch,
+            index_salt=self.index_salt,
+            read_salt=self.read_salt,
+            read_public=crypto.public_bytes(self.read_private),
+            slots=tuple(slots),
+        )
+
 
 def make_slot(
     spec: NewSlot,
@@ -261,18 +286,32 @@ def make_slot(
             spec.name, derivation.credential, index_wrapped, read_wrapped
         ), None
     if isinstance(spec, NewKeyringSlot):
-        secret = random(crypto.KEY_SIZE)
-        username = f"vault:{keys.vault_id.hex()}:{random(4).hex()}"
-        store_keyring_secret(spec.backend, spec.service, username, secret)
-        index_wrapped, read_wrapped = _wrap(keys, Material(secret, secret), now)
-        return KeyringSlot(spec.name, spec.service, username, index_wrapped, read_wrapped), None
+        return _keyring_slot(spec.name, spec.service, spec.backend, keys, random, now), None
     if any(isinstance(slot, RecoverySlot) for slot in existing):
         raise UsageError("the vault already has a recovery code; rotate to get a new one")
+    return _recovery_slot(spec.name, spec.scrypt, keys, random, now)
+
+
+def _keyring_slot(
+    name: str, service: str, backend: KeyringBackend, keys: Keys, random: Random, now: int
+) -> KeyringSlot:
+    """A keyring slot with a fresh secret, stored in ``backend`` first."""
+    secret = random(crypto.KEY_SIZE)
+    username = f"vault:{keys.vault_id.hex()}:{random(4).hex()}"
+    store_keyring_secret(backend, service, username, secret)
+    index_wrapped, read_wrapped = _wrap(keys, Material(secret, secret), now)
+    return KeyringSlot(name, service, username, index_wrapped, read_wrapped)
+
+
+def _recovery_slot(
+    name: str, scrypt: ScryptParams, keys: Keys, random: Random, now: int
+) -> tuple[RecoverySlot, str]:
+    """A recovery slot with a fresh code, and that code."""
     code, raw = recovery.generate(random)
     salt = random(16)
-    secret = crypto.scrypt(raw, salt, spec.scrypt)
+    secret = crypto.scrypt(raw, salt, scrypt)
     index_wrapped, read_wrapped = _wrap(keys, Material(secret, secret), now)
-    return RecoverySlot(spec.name, spec.scrypt, salt, index_wrapped, read_wrapped), code
+    return RecoverySlot(name, scrypt, salt, index_wrapped, read_wrapped), code
 
 
 def store_keyring_secret(
@@ -356,16 +395,9 @@ def rewrap(
         elif isinstance(old, KeyringSlot):
             if opener.keyring is None:
                 raise UsageError(f"rotating needs the keyring that holds slot {old.name!r}")
-            secret = random(crypto.KEY_SIZE)
-            username = f"vault:{new.vault_id.hex()}:{random(4).hex()}"
-            store_keyring_secret(opener.keyring, old.service, username, secret)
-            index_wrapped, read_wrapped = _wrap(new, Material(secret, secret), now)
-            slots.append(KeyringSlot(old.name, old.service, username, index_wrapped, read_wrapped))
+            slots.append(_keyring_slot(old.name, old.service, opener.keyring, new, random, now))
             stale.append(old)
         else:
-            code, raw = recovery.generate(random)
-            salt = random(16)
-            secret = crypto.scrypt(raw, salt, old.scrypt)
-            index_wrapped, read_wrapped = _wrap(new, Material(secret, secret), now)
-            slots.append(RecoverySlot(old.name, old.scrypt, salt, index_wrapped, read_wrapped))
+            recovery_slot, code = _recovery_slot(old.name, old.scrypt, new, random, now)
+            slots.append(recovery_slot)
     return slots, code, stale

@@ -113,14 +113,7 @@ class Vault:
         if file.exists():
             raise UsageError(f"{file.path} already exists")
         file.create_directory()
-        read_private = random(crypto.KEY_SIZE)
-        keys = keyslots.Keys(
-            vault_id=random(layout.ID_SIZE),
-            index_salt=random(crypto.KEY_SIZE),
-            read_salt=random(crypto.KEY_SIZE),
-            index_key=random(crypto.KEY_SIZE),
-            read_private=read_private,
-        )
+        keys = keyslots.Keys.fresh(random)
         now = int(clock())
         made: list[layout.Slot] = []
         code = None
@@ -132,14 +125,7 @@ class Vault:
             )
             made.append(slot)
             code = new_code or code
-        header = Header(
-            vault_id=keys.vault_id,
-            epoch=random(layout.ID_SIZE),
-            index_salt=keys.index_salt,
-            read_salt=keys.read_salt,
-            read_public=crypto.public_bytes(read_private),
-            slots=tuple(made),
-        )
+        header = keys.header(made, epoch=random(layout.ID_SIZE))
         with file.locked():
             if file.exists():
                 raise UsageError(f"{file.path} already exists")
@@ -391,14 +377,7 @@ class Vault:
         self._adopt(released.index_key)
         old = before = self._loaded.header
         random = self._random
-        new_private = random(crypto.KEY_SIZE)
-        keys = keyslots.Keys(
-            vault_id=old.vault_id,
-            index_salt=random(crypto.KEY_SIZE),
-            read_salt=random(crypto.KEY_SIZE),
-            index_key=random(crypto.KEY_SIZE),
-            read_private=new_private,
-        )
+        keys = keyslots.Keys.fresh(random, vault_id=old.vault_id)
         if recovery_scrypt is not None:
             old = attrs.evolve(
                 old,
@@ -411,14 +390,7 @@ class Vault:
         new_slots, code, stale = keyslots.rewrap(
             old, keys, opener, reason=reason, random=random, now=now, path=self.path
         )
-        header = Header(
-            vault_id=old.vault_id,
-            epoch=random(layout.ID_SIZE),
-            index_salt=keys.index_salt,
-            read_salt=keys.read_salt,
-            read_public=crypto.public_bytes(new_private),
-            slots=tuple(new_slots),
-        )
+        header = keys.header(new_slots, epoch=random(layout.ID_SIZE))
         with self._file.locked():
             self._refresh()
             if self._loaded.header != before:
