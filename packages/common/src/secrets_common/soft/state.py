@@ -172,14 +172,10 @@ class StateFile:
         parent = self.path.parent
         # One at a time: mkdir(parents=True) would give the missing ancestors
         # the umask's mode (0755), not 0700.
-        missing = []
-        directory = parent
-        while not directory.exists() and directory != directory.parent:
-            missing.append(directory)
-            directory = directory.parent
-        for directory in reversed(missing):
+        for directory in reversed([parent, *parent.parents]):
             try:
-                directory.mkdir(mode=0o700, exist_ok=True)
+                if not directory.exists():
+                    directory.mkdir(mode=0o700, exist_ok=True)
             except OSError as error:
                 raise SoftStateError(
                     f"cannot create the directory {directory} for {self.path}: {error.strerror}"

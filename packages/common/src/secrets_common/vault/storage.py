@@ -108,16 +108,13 @@ class VaultFile:
 
     def create_directory(self) -> None:
         """The vault's directory, created 0700 if missing (and so are its parents)."""
-        parent = self.path.parent
-        missing = []
-        directory = parent
-        while not directory.exists() and directory != directory.parent:
-            missing.append(directory)
-            directory = directory.parent
+        parent = directory = self.path.parent
         try:
             # One at a time: mkdir(parents=True) gives new parents the umask's mode.
-            for directory in reversed(missing):
-                directory.mkdir(mode=0o700, exist_ok=True)
+            for directory in reversed([parent, *parent.parents]):
+                if not directory.exists():
+                    directory.mkdir(mode=0o700, exist_ok=True)
+            directory = parent
             ensure_private_dir(parent)
         except OSError as error:
             raise VaultError(
