@@ -7,6 +7,7 @@ faster than a terminal session) through the same keyring file and vault the
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from keyrings.alt.file import PlaintextKeyring
 
 from pinpal.entropy import Entropy
 from pinpal.kdf import SALT_LENGTH, ScryptParams, Verifier
-from pinpal.secretgen import NewSecret, generate_words
+from pinpal.secretgen import NewSecret, generate_digits, generate_words
 from pinpal.service import Pinpal
 from pinpal.vaultstore import VAULT_FILE, VaultStore
 from tests.cli import script
@@ -54,26 +55,63 @@ def keyring_file(env: Mapping[str, str]) -> Path:
     return Path(env["XDG_DATA_HOME"]) / "python_keyring" / "keyring_pass.cfg"
 
 
-def cli_service(env: Mapping[str, str], now: float = START) -> Pinpal:
-    """A service over the vault and keyring file that `pinpal` uses with ``env``."""
+def plain_keyring(env: Mapping[str, str]) -> PlaintextKeyring:
+    """The keyring backend that `pinpal` uses with ``env``, in this process."""
     keyring = PlaintextKeyring()
     keyring.file_path = str(keyring_file(env))
+    return keyring
+
+
+def cli_service(env: Mapping[str, str], now: float = START) -> Pinpal:
+    """A service over the vault and keyring file that `pinpal` uses with ``env``."""
+    keyring = plain_keyring(env)
     state = Path(env["SECRETS_HOME"]) / "pinpal"
     store = VaultStore(state / VAULT_FILE, lambda: keyring)
     return Pinpal(store, state, FakeClock(now), lambda: TINY_SCRYPT, seeded_entropy(7))
 
 
-def seed(env: Mapping[str, str], *labels: str) -> dict[str, str]:
-    """Store a two-word secret under each label, due at START; returns label -> secret."""
+def seed(env: Mapping[str, str], *labels: str, digits: int = 0) -> dict[str, str]:
+    """Store a secret under each label, due at START; returns label -> secret.
+
+    Two words, or a PIN of ``digits`` digits.
+    """
     service = cli_service(env)
     made = {}
     for label in labels:
-        secret = generate_words(2, service.entropy)
+        if digits:
+            secret = generate_digits(digits, service.entropy)
+        else:
+            secret = generate_words(2, service.entropy)
         service.new(label, secret)
         made[label] = secret.text
     return made
 
 
 def spawn(env: Mapping[str, str], *args: str) -> pexpect.spawn:
-    """`pinpal` in a pseudo-terminal (prompts without echo, Ctrl-C)."""
-    return pexpect.spawn(script("pinpal"), list(args), env=dict(env), encoding="utf-8", timeout=30)
+    """`pinpal` in a pseudo-terminal (prompts without echo, Ctrl-C), its output recorded."""
+    child = pexpect.spawn(script("pinpal"), list(args), env=dict(env), encoding="utf-8", timeout=30)
+    child.logfile_read = io.StringIO()
+    return child
+
+
+def finish(child: pexpect.spawn, status: int = 0) -> str:
+    """Wait for ``child`` (from :func:`spawn`) to exit with ``status``; returns all it printed."""
+    child.expect(pexpect.EOF)
+    child.close()
+    printed = child.logfile_read.getvalue()
+    assert child.exitstatus == status, printed
+    return str(printed)
+
+
+def start(env: Mapping[str, str], *args: str) -> tuple[str, str]:
+    """Run `new`/`rotate` in a terminal and type the shown secret back once.
+
+    Returns the secret and everything the command printed.
+    """
+    child = spawn(env, *args)
+    child.expect(r"your new secret: (\S+(?: \S+)*)\r\n")
+    secret = str(child.match.group(1))
+    child.expect(r"> ")
+    child.sendline(secret)
+    child.expect_exact("right.")
+    return secret, finish(child)

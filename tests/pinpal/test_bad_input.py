@@ -11,11 +11,10 @@ import os
 import subprocess
 from pathlib import Path
 
-import pexpect
 import pytest
 
 from tests.cli import run
-from tests.pinpal.helpers import cli_service, keyring_file, seed, spawn
+from tests.pinpal.helpers import cli_service, finish, keyring_file, seed, spawn
 
 
 def vault_bytes(env: dict[str, str]) -> bytes:
@@ -103,9 +102,7 @@ def test_ctrl_c_at_a_prompt_keeps_the_answers_already_given(env: dict[str, str])
     child.expect_exact("mail> ")
     child.sendcontrol("c")
     child.expect_exact("error: interrupted; every answer given before was saved")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 130
+    finish(child, 130)
     assert practices(env) == {"bank": 1, "mail": 0}
 
 
@@ -115,10 +112,7 @@ def test_an_answer_that_is_not_text_is_refused_without_quoting_it(env: dict[str,
     child.expect_exact("mail> ")
     os.write(child.child_fd, b"42\xff17\r")
     child.expect_exact("error: the answer is not valid UTF-8 text; nothing was recorded")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 2
-    assert "42" not in (child.before or "")
+    assert "42" not in finish(child, 2)
     assert practices(env) == {"mail": 0}
 
 
@@ -130,8 +124,5 @@ def test_two_drills_at_once_both_count(env: dict[str, str]) -> None:
     for child in (first, second):
         child.sendline(secrets["mail"])
     for child in (first, second):
-        child.expect_exact("1 of 1 right.")
-        child.expect(pexpect.EOF)
-        child.close()
-        assert child.exitstatus == 0
+        assert "1 of 1 right." in finish(child)
     assert practices(env) == {"mail": 2}

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pinpal.codec import CURRENT
 from pinpal.engine import Stage
 from pinpal.legacy import LegacyFormatError, import_document
-from pinpal.service import CURRENT, Pinpal
+from pinpal.service import Pinpal
 from pinpal.store import MemoryStore
 from tests.cli import run
-from tests.pinpal.helpers import TINY_SCRYPT, FakeClock, seeded_entropy
+from tests.pinpal.helpers import TINY_SCRYPT, FakeClock, cli_service, plain_keyring, seeded_entropy
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy_storage.json"
 
@@ -119,33 +117,14 @@ def test_not_a_list_is_one_clear_error(service: Pinpal) -> None:
         import_document(service, {"a": 1})
 
 
-def test_import_from_the_keyring_through_the_cli(
-    isolated_environment: Path, tmp_path: Path
-) -> None:
-    state = isolated_environment / "pinpal"
-    state.mkdir(parents=True, mode=0o700)
-    (state / "scrypt.json").write_text('{"n": 16, "r": 1, "p": 1}\n')
-    env = {
-        **os.environ,
-        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-        "XDG_DATA_HOME": str(tmp_path / "xdg"),
-        "PINPAL_KEYRING": "old-pinpal",
-    }
+def test_import_from_the_keyring_through_the_cli(env: dict[str, str]) -> None:
+    env = {**env, "PINPAL_KEYRING": "old-pinpal"}
     missing = run("pinpal", "import-legacy", env=env)
     assert missing.returncode == 1
     assert "no original PINPal storage" in missing.stderr
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import keyring, sys; keyring.set_password('old-pinpal', 'storage', sys.argv[1])",
-            FIXTURE.read_text(),
-        ],
-        env=env,
-        check=True,
-    )
+    plain_keyring(env).set_password("old-pinpal", "storage", FIXTURE.read_text())
     result = run("pinpal", "import-legacy", env=env)
     assert result.returncode == 0, result.stderr
     assert "imported 5 of 7 records." in result.stdout
-    listing = json.loads(run("pinpal", "list", "--json", env=env).stdout)
-    assert {row["label"] for row in listing} == {"disk", "email", "legacy-2", "phone", "vpn"}
+    labels = cli_service(env).store.labels()
+    assert labels == ["disk", "email", "legacy-2", "phone", "vpn"]

@@ -11,12 +11,12 @@ from pathlib import Path
 import attrs
 import pytest
 
-from pinpal.codec import CorruptRecordError, decode_entry
+from pinpal.codec import CURRENT, RETIRING, CorruptRecordError, decode_entry
 from pinpal.drill import drill
 from pinpal.locking import LOCK_FILE, exclusive
 from pinpal.quickcheck import read_due
 from pinpal.secretgen import NewSecret, generate_digits, generate_words
-from pinpal.service import CURRENT, RETIRING, Pinpal
+from pinpal.service import Pinpal
 from pinpal.store import MemoryStore
 from secrets_common.errors import NotFoundError, UsageError
 from tests.pinpal.helpers import START, TINY_SCRYPT, FakeClock, seeded_entropy

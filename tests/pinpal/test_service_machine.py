@@ -12,9 +12,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from pinpal.codec import CURRENT, RETIRING
 from pinpal.quickcheck import read_due
 from pinpal.secretgen import generate_digits, generate_words
-from pinpal.service import CURRENT, RETIRING, Pinpal
+from pinpal.service import Pinpal
 from pinpal.store import MemoryStore
 from tests.pinpal.helpers import TINY_SCRYPT, FakeClock, seeded_entropy
 

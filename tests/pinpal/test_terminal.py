@@ -12,29 +12,21 @@ import json
 import math
 from pathlib import Path
 
-import pexpect
 import pytest
 
 from pinpal.quickcheck import read_due
+from pinpal.secretgen import Kind
 from tests.cli import run
-from tests.pinpal.helpers import cli_service, spawn
+from tests.pinpal.helpers import cli_service, finish, spawn, start
 
 START = 1_800_000_000
 
 
 def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: Path) -> None:
     now = START
-    child = spawn(env, "--now", str(now), "new", "laptop", "--words", "2")
-    child.expect(r"laptop: 2 words, 25\.8 bits, 0 hidden, 0 forgotten\r\n")
-    child.expect(r"your new secret: ([a-z-]+ [a-z-]+)\r\n")
-    secret = child.match.group(1)
-    child.expect_exact(f"laptop: {secret}")
-    child.expect_exact("laptop> ")
-    child.sendline(secret)
-    child.expect_exact("right.")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    secret, said = start(env, "--now", str(now), "new", "laptop", "--words", "2")
+    assert "laptop: 2 words, 25.8 bits, 0 hidden, 0 forgotten\r\n" in said
+    assert f"laptop: {secret}\r\nlaptop> " in said
 
     due_file = str(Path(env["SECRETS_HOME"]) / "pinpal" / "due")
     hints: list[str] = []
@@ -52,9 +44,7 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
         child.sendline(secret)  # no echo: the answer must not come back
         index = child.expect_exact(["learned!", "1 of 1 right."])
         output = child.before
-        child.expect(pexpect.EOF)
-        child.close()
-        assert child.exitstatus == 0
+        finish(child)
         assert secret not in output
         if index == 0:
             break
@@ -80,7 +70,7 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     child.expect_exact("laptop: • •")
     child.sendline(secret)
     child.expect_exact("right.")
-    child.expect(pexpect.EOF)
+    finish(child)
 
     # Nothing outside the vault holds the secret; inside it, the learned
     # record holds no token (read back through the same keyring file).
@@ -108,21 +98,15 @@ def test_existing_secret_is_read_without_echo_and_confirmed(env: dict[str, str])
     child.sendline("4711 0815")
     child.expect_exact("again: ")
     child.sendline("4711 0815")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert "4711" not in (child.before or "")
-    assert child.exitstatus == 0
-    listing = json.loads(run("pinpal", "list", "--json", env=env).stdout)
-    assert listing[0]["kind"] == "existing"
-    assert listing[0]["bits"] is None
-    assert listing[0]["hidden"] == 1
+    assert "4711" not in finish(child)
+    record = cli_service(env).entry("bank").current
+    assert record.kind is Kind.EXISTING
+    assert record.bits is None
+    assert record.progress == (1, 0, 2)
 
     child = spawn(env, "new", "other", "--existing")
     child.expect_exact("your secret: ")
     child.sendline("abc")
     child.expect_exact("again: ")
     child.sendline("abd")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 2
-    assert "differ" in (child.before or "")
+    assert "differ" in finish(child, 2)

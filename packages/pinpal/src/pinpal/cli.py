@@ -19,8 +19,8 @@ from pathlib import Path
 import typer
 
 from pinpal import kdfcache, quickcheck
-from pinpal.codec import LabelEntry
-from pinpal.drill import drill
+from pinpal.codec import CURRENT, LabelEntry
+from pinpal.drill import drill, practise
 from pinpal.duefile import state_dir
 from pinpal.entropy import SYSTEM_ENTROPY
 from pinpal.kdf import ScryptParams
@@ -32,7 +32,7 @@ from pinpal.secretgen import (
     generate_digits,
     generate_words,
 )
-from pinpal.service import CURRENT, Pinpal
+from pinpal.service import Due, Pinpal
 from pinpal.terminal import TerminalConsole, calibrate_with_spinner, interruptible
 from pinpal.vaultstore import VAULT_FILE, VaultStore
 from pinpal.wording import describe, when
@@ -83,7 +83,8 @@ def introduce(
         return
     console.say(f"your new secret: {secret.text}")
     console.say("type it once now; PINPal hides it bit by bit as you learn it.")
-    drill(pinpal, console, only=entry.label)
+    # Only the new secret: after `rotate`, the old one waits for its own turn.
+    practise(pinpal, Due(entry.label, CURRENT, record), console)
 
 
 def build_app() -> typer.Typer:
@@ -116,7 +117,20 @@ def build_app() -> typer.Typer:
     ) -> None:
         fixed[0] = _fixed_time(now)
         if context.invoked_subcommand is None:
-            practise(None)
+            run_drill(None)
+
+    def begin(
+        label: str, words: int | None, digits: int | None, existing: bool, replacing: bool
+    ) -> None:
+        pinpal = service()
+        # The label is checked before the user types a secret of their own.
+        if replacing:
+            pinpal.entry(label)
+        else:
+            pinpal.check_new(label)
+        secret = choose_secret(console, words, digits, existing)
+        entry = pinpal.rotate(label, secret) if replacing else pinpal.new(label, secret)
+        introduce(pinpal, console, entry, secret, existing)
 
     word_option = typer.Option(
         None, "--words", help=f"Words from the EFF list (default {DEFAULT_WORDS})."
@@ -135,10 +149,7 @@ def build_app() -> typer.Typer:
         existing: bool = existing_option,
     ) -> None:
         """Generate a secret (or take yours) and start learning it."""
-        pinpal = service()
-        pinpal.check_new(label)
-        secret = choose_secret(console, words, digits, existing)
-        introduce(pinpal, console, pinpal.new(label, secret), secret, existing)
+        begin(label, words, digits, existing, replacing=False)
 
     @app.command()
     @interruptible
@@ -149,12 +160,9 @@ def build_app() -> typer.Typer:
         existing: bool = existing_option,
     ) -> None:
         """Start a new secret under LABEL; the old one stays until the new is learned."""
-        pinpal = service()
-        pinpal.entry(label)
-        secret = choose_secret(console, words, digits, existing)
-        introduce(pinpal, console, pinpal.rotate(label, secret), secret, existing)
+        begin(label, words, digits, existing, replacing=True)
 
-    def practise(only: str | None) -> None:
+    def run_drill(only: str | None) -> None:
         pinpal = service()
         summary = drill(pinpal, console, only=only)
         # Also repairs a due-time file that was damaged or deleted.
@@ -176,7 +184,7 @@ def build_app() -> typer.Typer:
         label: str | None = typer.Argument(None, help="Practise only this secret."),
     ) -> None:
         """Practise every secret that is due (also: no command at all)."""
-        practise(label)
+        run_drill(label)
 
     @app.command()
     def check() -> None:

@@ -26,6 +26,9 @@ from secrets_common.errors import SecretsError
 
 FORMAT_NAME = "pinpal-label"
 VERSION = 1
+# A label's roles: the secret in use, and the one it replaces during a rotation.
+CURRENT = "current"
+RETIRING = "retiring"
 
 
 class CorruptRecordError(SecretsError):
@@ -43,9 +46,9 @@ class LabelEntry:
 
     def records(self) -> list[tuple[str, Memorization]]:
         """(role, record) pairs: the current one first."""
-        found = [("current", self.current)]
+        found = [(CURRENT, self.current)]
         if self.retiring is not None:
-            found.append(("retiring", self.retiring))
+            found.append((RETIRING, self.retiring))
         return found
 
 

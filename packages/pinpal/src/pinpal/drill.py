@@ -6,8 +6,9 @@ from typing import Protocol
 
 import attrs
 
+from pinpal.codec import CURRENT
 from pinpal.engine import Memorization, Review
-from pinpal.service import CURRENT, Due, Pinpal
+from pinpal.service import Due, Pinpal
 from pinpal.wording import plural, unit
 
 

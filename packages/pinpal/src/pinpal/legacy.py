@@ -52,7 +52,7 @@ from typing import Any
 from pinpal.codec import LabelEntry
 from pinpal.engine import Memorization, Policy, Position, Stage
 from pinpal.kdf import SALT_LENGTH, ScryptParams, Verifier
-from pinpal.secretgen import Kind, chunk_size, generate_digits, generate_words
+from pinpal.secretgen import Kind, chunk_size, generate_digits, generate_words, strength
 from pinpal.service import Pinpal
 from secrets_common.errors import NotFoundError, SecretsError
 
@@ -223,11 +223,6 @@ def _memorization(
     practices: int,
     now: float,
 ) -> Memorization:
-    bits = None
-    if kind is Kind.WORDS:
-        bits = len(positions) * math.log2(7776)
-    elif kind is Kind.DIGITS:
-        bits = len(positions) * math.log2(10)
     learned = all(p.stage is Stage.FORGOTTEN for p in positions)
     return Memorization(
         kind=kind,
@@ -235,7 +230,7 @@ def _memorization(
         chunk=chunk_size(kind, separator),
         positions=tuple(positions),
         verifier=verifier,
-        bits=bits,
+        bits=strength(kind, len(positions)),
         created=min(times) if times else now,
         # Due at once: the first practice re-anchors the schedule on this clock.
         last_review=None,

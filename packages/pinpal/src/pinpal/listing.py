@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from pinpal.codec import CURRENT
 from pinpal.engine import Memorization
-from pinpal.service import CURRENT, Pinpal
+from pinpal.service import Pinpal
 from pinpal.wording import describe, unit, when
 
 NO_SECRETS = "no secrets yet: `pinpal new LABEL` starts one."

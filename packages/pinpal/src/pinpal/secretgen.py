@@ -9,7 +9,7 @@ import re
 import attrs
 
 from pinpal.entropy import Entropy
-from pinpal.wordlist import eff_large_wordlist
+from pinpal.wordlist import WORDLIST_SIZE, eff_large_wordlist
 from secrets_common.errors import UsageError
 
 MAX_WORDS = 24
@@ -45,19 +45,28 @@ class NewSecret:
         return self.separator.join(self.tokens)
 
 
+def strength(kind: Kind, count: int) -> float | None:
+    """Bits of a uniformly generated secret of ``count`` tokens; None if the user chose it."""
+    if kind is Kind.WORDS:
+        return count * math.log2(WORDLIST_SIZE)
+    if kind is Kind.DIGITS:
+        return count * math.log2(10)
+    return None
+
+
 def generate_words(count: int, entropy: Entropy) -> NewSecret:
     if not 1 <= count <= MAX_WORDS:
         raise UsageError(f"--words must be between 1 and {MAX_WORDS}, not {count}")
     words = eff_large_wordlist()
     tokens = tuple(words[entropy.randbelow(len(words))] for _ in range(count))
-    return NewSecret(Kind.WORDS, tokens, " ", count * math.log2(len(words)))
+    return NewSecret(Kind.WORDS, tokens, " ", strength(Kind.WORDS, count))
 
 
 def generate_digits(count: int, entropy: Entropy) -> NewSecret:
     if not 1 <= count <= MAX_DIGITS:
         raise UsageError(f"--digits must be between 1 and {MAX_DIGITS}, not {count}")
     tokens = tuple(str(entropy.randbelow(10)) for _ in range(count))
-    return NewSecret(Kind.DIGITS, tokens, "", count * math.log2(10))
+    return NewSecret(Kind.DIGITS, tokens, "", strength(Kind.DIGITS, count))
 
 
 def existing_secret(text: str) -> NewSecret:

@@ -14,7 +14,7 @@ from pathlib import Path
 import attrs
 
 from pinpal import engine
-from pinpal.codec import LabelEntry, decode_entry, encode_entry
+from pinpal.codec import CURRENT, LabelEntry, decode_entry, encode_entry
 from pinpal.duefile import write_due
 from pinpal.engine import DEFAULT_POLICY, Memorization, Policy, Review
 from pinpal.entropy import SYSTEM_ENTROPY, Entropy
@@ -25,8 +25,6 @@ from pinpal.store import RecordStore
 from secrets_common.errors import NotFoundError, UsageError
 
 LABEL_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
-CURRENT = "current"
-RETIRING = "retiring"
 
 
 @attrs.frozen
