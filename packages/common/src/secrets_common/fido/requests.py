@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from fido2.client import DefaultClientDataCollector
 from fido2.cose import ES256, EdDSA
 from fido2.ctap2.extensions import HMACGetSecretOutput
 from fido2.webauthn import (
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from fido2.client import AssertionSelection
 
 USER_ID_SIZE = 16
+CHALLENGE_SIZE = 32
 
 
 def check_salts(salts: Sequence[bytes]) -> None:
@@ -49,6 +51,11 @@ def check_salts(salts: Sequence[bytes]) -> None:
 def origin(rp_id: str) -> str:
     """The origin python-fido2 verifies ``rp_id`` against."""
     return "https://" + rp_id
+
+
+def client_data_collector(rp_id: str) -> DefaultClientDataCollector:
+    """Client data for requests about ``rp_id``, from its own origin."""
+    return DefaultClientDataCollector(origin(rp_id), verify=lambda rp, given: given == origin(rp))
 
 
 def descriptor(credential: Credential) -> PublicKeyCredentialDescriptor:

@@ -15,7 +15,7 @@ from functools import partial
 from typing import TypeVar
 
 import attrs
-from fido2.client import ClientError, DefaultClientDataCollector, Fido2Client, UserInteraction
+from fido2.client import ClientError, Fido2Client, UserInteraction
 from fido2.ctap import CtapError
 from fido2.ctap2.base import Ctap2, Info
 from fido2.ctap2.extensions import HmacSecretExtension
@@ -27,11 +27,12 @@ from secrets_common.fido.devices import Authenticator, Discovery, connected
 from secrets_common.fido.interaction import Interaction
 from secrets_common.fido.probe import held_credential, supports_hmac_secret
 from secrets_common.fido.requests import (
+    CHALLENGE_SIZE,
     USER_ID_SIZE,
     check_salts,
+    client_data_collector,
     creation_options,
     derivation,
-    origin,
     outputs_derivation,
     registered_credential,
     request_options,
@@ -39,8 +40,6 @@ from secrets_common.fido.requests import (
 from secrets_common.fido.selection import DEFAULT_TIMEOUT
 from secrets_common.fido.translate import Context, translate
 from secrets_common.keysource import Credential, Derivation, KeySource
-
-CHALLENGE_SIZE = 32
 
 _T = TypeVar("_T")
 
@@ -253,12 +252,9 @@ class _Operation:
     _pin: str | None = attrs.field(default=None, init=False, repr=False)
 
     def client(self, rp_id: str) -> Fido2Client:
-        expected = origin(rp_id)
         return Fido2Client(
             self.authenticator.device,
-            client_data_collector=DefaultClientDataCollector(
-                expected, verify=lambda rp, given: given == origin(rp)
-            ),
+            client_data_collector=client_data_collector(rp_id),
             user_interaction=_Prompts(self),
             extensions=[HmacSecretExtension(allow_hmac_secret=True)],  # type: ignore[no-untyped-call]
         )

@@ -48,15 +48,11 @@ class WindowsKeySource:
     random_bytes: Callable[[int], bytes] = os.urandom
 
     def _client(self, rp_id: str) -> WebAuthnClient:
-        from fido2.client import DefaultClientDataCollector
         from fido2.client.windows import WindowsClient
 
-        from secrets_common.fido.requests import origin
+        from secrets_common.fido.requests import client_data_collector
 
-        return WindowsClient(
-            DefaultClientDataCollector(origin(rp_id), verify=lambda rp, given: given == origin(rp)),
-            allow_hmac_secret=True,
-        )
+        return WindowsClient(client_data_collector(rp_id), allow_hmac_secret=True)
 
     def enroll(
         self,
@@ -68,6 +64,7 @@ class WindowsKeySource:
         exclude: Sequence[Credential] = (),
     ) -> Derivation:
         from secrets_common.fido.requests import (
+            CHALLENGE_SIZE,
             USER_ID_SIZE,
             check_salts,
             creation_options,
@@ -80,7 +77,7 @@ class WindowsKeySource:
             rp_id=rp_id,
             user_name=user_name,
             user_id=self.random_bytes(USER_ID_SIZE),
-            challenge=self.random_bytes(32),
+            challenge=self.random_bytes(CHALLENGE_SIZE),
             salts=salts,
             exclude=exclude,
             verify_user=False,
@@ -95,7 +92,12 @@ class WindowsKeySource:
     def derive(
         self, credentials: Sequence[Credential], salts: Sequence[bytes], *, reason: str
     ) -> Derivation:
-        from secrets_common.fido.requests import check_salts, derivation, request_options
+        from secrets_common.fido.requests import (
+            CHALLENGE_SIZE,
+            check_salts,
+            derivation,
+            request_options,
+        )
 
         check_salts(salts)
         if not credentials:
@@ -110,7 +112,7 @@ class WindowsKeySource:
             options = request_options(
                 group,
                 salts,
-                challenge=self.random_bytes(32),
+                challenge=self.random_bytes(CHALLENGE_SIZE),
                 timeout_ms=round(self.timeout * 1000),
             )
             client = self._client(rp_id)
