@@ -31,12 +31,24 @@ def _write(fd: int, text: str) -> None:
         data = data[os.write(fd, data) :]
 
 
+def _report(message: str) -> None:
+    """One ``error:`` line on stderr, if there is a stderr to write it on."""
+    if sys.stderr is not None:
+        try:  # noqa: SIM105 - contextlib would be one more import on the fast path
+            _write(2, f"error: {message}\n")
+        except OSError:
+            pass
+
+
 def fast_get(args: Sequence[str]) -> int | None:
     """Exit status of ``get SERVICE USER`` through the agent; None to take the full path."""
     if len(args) != 3 or args[0] != "get" or any(arg.startswith("-") for arg in args[1:]):
         return None
     if os.environ.get(NO_AGENT_VARIABLE):
         return None
+    if sys.stdout is None:  # started with stdout closed (`>&-`): spend no touch for nothing
+        _report("standard output is closed: nothing could be printed")
+        return 1
     from tokenring import client
     from tokenring.locations import vault_path
 
@@ -47,18 +59,21 @@ def fast_get(args: Sequence[str]) -> int | None:
     except client.AgentUnavailable:
         return None
     except client.AgentGone as error:
-        _write(2, f"error: {error}; run the command again\n")
+        _report(f"{error}; run the command again")
         return 6
     except client.AgentFailure as failure:
-        _write(2, f"error: {failure.message}\n")
+        _report(failure.message)
         return failure.exit_code
     value = answer.get("value")
     if not isinstance(value, str):
-        _write(2, "error: the agent answered nonsense\n")
+        _report("the agent answered nonsense")
         return 6
     try:
         _write(1, value + "\n")
-    except OSError:  # e.g. the reader of a pipe went away
+    except BrokenPipeError:  # the reader went away (`| head`): end quietly
+        return 1
+    except OSError as error:
+        _report(f"cannot write to standard output: {error.strerror or error}")
         return 1
     return 0
 

@@ -25,7 +25,9 @@ def build_app() -> typer.Typer:
         """Show the version."""
         from importlib.metadata import version as dist_version
 
-        typer.echo(dist_version("tokenring"))
+        from tokenring.cli_common import emit
+
+        emit(dist_version("tokenring"))
 
     cli_vault.register(app)
     cli_entries.register(app)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from tokenring import remote
-from tokenring.cli_common import JsonOption, VaultOption, vault_path
+from tokenring.cli_common import JsonOption, VaultOption, emit, note, vault_path
 from tokenring.locations import socket_path
 
 
@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
         )
         if detach:
             pid = daemon.detach(options)
-            typer.echo(f"agent running (pid {pid}) at {options.socket}", err=True)
+            note(f"agent running (pid {pid}) at {options.socket}")
             return
         daemon.serve(options, ready_fd=ready_fd, detached=detached)
 
@@ -73,15 +73,15 @@ def register(app: typer.Typer) -> None:
         """Make the running agent forget the vault's keys now."""
         answer = _ask("lock")
         if answer is None:
-            typer.echo("no agent is running; nothing to lock", err=True)
+            note("no agent is running; nothing to lock")
             return
-        typer.echo("agent locked", err=True)
+        note("agent locked")
 
     @app.command()
     def stop() -> None:
         """Stop the running agent."""
         answer = _ask("stop")
-        typer.echo("agent stopped" if answer is not None else "no agent is running", err=True)
+        note("agent stopped" if answer is not None else "no agent is running")
 
     @app.command()
     def status(as_json: JsonOption = False) -> None:
@@ -90,24 +90,24 @@ def register(app: typer.Typer) -> None:
         where = socket_path()
         if answer is None:
             if as_json:
-                typer.echo(json.dumps({"running": False, "socket": where}))
+                emit(json.dumps({"running": False, "socket": where}))
             else:
-                typer.echo(f"no agent is running (socket {where})")
+                emit(f"no agent is running (socket {where})")
             return
         info = {"running": True, **{k: v for k, v in answer.items() if k not in ("ok", "v")}}
         if as_json:
-            typer.echo(json.dumps(info, indent=2))
+            emit(json.dumps(info, indent=2))
             return
         state = "locked" if info.get("locked") else "unlocked"
-        typer.echo(f"agent pid {info.get('pid')} serves {info.get('vault')} ({state})")
-        typer.echo(f"socket: {info.get('socket')}")
-        typer.echo(
+        emit(f"agent pid {info.get('pid')} serves {info.get('vault')} ({state})")
+        emit(f"socket: {info.get('socket')}")
+        emit(
             f"locks after {info.get('idle_timeout'):g} s idle,"
             f" {info.get('lifetime'):g} s after unlocking"
         )
         if not info.get("locked"):
-            typer.echo(
+            emit(
                 f"locks in {info.get('locks_after_idle_in', 0):.0f} s if idle,"
                 f" {info.get('locks_at_latest_in', 0):.0f} s at the latest"
             )
-        typer.echo(f"hardening: {', '.join(info.get('hardening') or []) or 'none'}")
+        emit(f"hardening: {', '.join(info.get('hardening') or []) or 'none'}")

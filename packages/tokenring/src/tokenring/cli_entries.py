@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Annotated
 
 import typer
 
-from secrets_common.errors import NotFoundError
-from tokenring.cli_common import JsonOption, VaultOption, token_ring
+from secrets_common.errors import NotFoundError, SecretsError
+from tokenring.cli_common import JsonOption, VaultOption, emit, note, token_ring
 from tokenring.secret_input import read_secret
 
 Service = Annotated[str, typer.Argument(help="The service (e.g. a URL).")]
@@ -23,17 +24,19 @@ def register(app: typer.Typer) -> None:
         ring.check_vault()
         password = read_secret(f"{user!r} at {service!r}")
         ring.set(service, user, password)
-        typer.echo(f"stored {user!r} at {service!r}", err=True)
+        note(f"stored {user!r} at {service!r}")
 
     @app.command()
     def get(service: Service, user: User, vault: VaultOption = None) -> None:
         """Print a secret (one touch of your key)."""
+        if sys.stdout is None:  # no touch for a secret that could not be shown
+            raise SecretsError("standard output is closed: nothing could be printed")
         ring = token_ring(vault)
         ring.check_vault()
         password = ring.get(service, user)
         if password is None:
             raise NotFoundError(f"no entry for {user} in {service}")
-        typer.echo(password)
+        emit(password)
 
     @app.command()
     def delete(service: Service, user: User, vault: VaultOption = None) -> None:
@@ -42,7 +45,7 @@ def register(app: typer.Typer) -> None:
         ring.check_vault()
         if not ring.delete(service, user):
             raise NotFoundError(f"no entry for {user} in {service}")
-        typer.echo(f"deleted {user!r} at {service!r}", err=True)
+        note(f"deleted {user!r} at {service!r}")
 
     @app.command("list")
     def list_(vault: VaultOption = None, as_json: JsonOption = False) -> None:
@@ -51,7 +54,7 @@ def register(app: typer.Typer) -> None:
         ring.check_vault()
         entries = ring.entries()
         if as_json:
-            typer.echo(json.dumps([{"service": s, "user": u} for s, u in entries], indent=2))
+            emit(json.dumps([{"service": s, "user": u} for s, u in entries], indent=2))
             return
-        for service, user in entries:
-            typer.echo(f"{service}\t{user}")
+        if entries:
+            emit("\n".join(f"{service}\t{user}" for service, user in entries))

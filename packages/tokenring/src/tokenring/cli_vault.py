@@ -11,7 +11,7 @@ import typer
 
 from secrets_common.errors import UsageError
 from tokenring import keys
-from tokenring.cli_common import JsonOption, VaultOption, vault_path, warn
+from tokenring.cli_common import JsonOption, VaultOption, emit, note, vault_path, warn
 from tokenring.ring import lock_timeout, open_vault
 
 NameOption = Annotated[
@@ -40,12 +40,10 @@ def _next_key_name(taken: set[str]) -> str:
 
 
 def _show_recovery_code(code: str) -> None:
-    typer.echo("")
-    typer.echo("Recovery code (shown this once; write it down and keep it offline):")
-    typer.echo("")
-    typer.echo(f"    {code}")
-    typer.echo("")
-    typer.echo("It opens the vault when every security key is lost.")
+    emit(
+        "\nRecovery code (shown this once; write it down and keep it offline):\n\n"
+        f"    {code}\n\nIt opens the vault when every security key is lost."
+    )
 
 
 def _want_recovery(choice: bool | None) -> bool:
@@ -80,7 +78,7 @@ def register(app: typer.Typer) -> None:
             reason=f"create the TokenRing vault {path}",
             lock_timeout=lock_timeout(),
         )
-        typer.echo(f"created {path}", err=True)
+        note(f"created {path}")
         if code is not None:
             _show_recovery_code(code)
         warn(created.warnings)
@@ -108,7 +106,7 @@ def register(app: typer.Typer) -> None:
                 keys.Opener(key_source=source),
                 reason="add a recovery code",
             )
-            typer.echo(f"added a recovery code to {opened.path}", err=True)
+            note(f"added a recovery code to {opened.path}")
             if code is not None:
                 _show_recovery_code(code)
             return
@@ -118,7 +116,7 @@ def register(app: typer.Typer) -> None:
             keys.Opener(key_source=source),
             reason=f"add the backup key {slot_name!r}",
         )
-        typer.echo(f"enrolled {slot_name!r} in {opened.path}", err=True)
+        note(f"enrolled {slot_name!r} in {opened.path}")
         warn(opened.warnings)
 
     @app.command()
@@ -127,7 +125,7 @@ def register(app: typer.Typer) -> None:
         opened = open_vault(vault_path(vault))
         found = opened.slots()
         if as_json:
-            typer.echo(
+            emit(
                 json.dumps(
                     [{"name": s.name, "kind": s.kind, "detail": s.detail} for s in found],
                     indent=2,
@@ -135,7 +133,7 @@ def register(app: typer.Typer) -> None:
             )
         else:
             for slot in found:
-                typer.echo(f"{slot.name}\t{slot.kind}\t{slot.detail}")
+                emit(f"{slot.name}\t{slot.kind}\t{slot.detail}")
         warn(opened.warnings)
 
     @app.command("remove-slot")
@@ -147,7 +145,7 @@ def register(app: typer.Typer) -> None:
         opened = open_vault(vault_path(vault))
         opened.unlock(keys.opener(), reason=f"remove the slot {slot!r}")
         opened.remove_slot(slot)
-        typer.echo(f"removed {slot!r} from {opened.path}", err=True)
+        note(f"removed {slot!r} from {opened.path}")
         warn(opened.warnings)
 
     @app.command()
@@ -155,7 +153,7 @@ def register(app: typer.Typer) -> None:
         """Re-key the vault: new salts and keys for every slot, entries unchanged."""
         opened = open_vault(vault_path(vault))
         code = opened.rotate(keys.opener(), reason=f"re-key {opened.path}")
-        typer.echo(f"re-keyed {opened.path}", err=True)
+        note(f"re-keyed {opened.path}")
         if code is not None:
             _show_recovery_code(code)
 
@@ -178,10 +176,9 @@ def register(app: typer.Typer) -> None:
             slot_name=name or "key-1",
             recovery=_want_recovery(recovery_code),
         )
-        typer.echo(
+        note(
             f"imported {report.imported} entries from {legacy} into {report.vault}"
-            f" ({report.touches} touches)",
-            err=True,
+            f" ({report.touches} touches)"
         )
         if report.recovery_code is not None:
             _show_recovery_code(report.recovery_code)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import _socket
 import os
+import sys
 
 from tokenring import protocol
 from tokenring.locations import socket_path
@@ -122,7 +123,8 @@ def _converse(sock: _socket.socket, frame: bytes, on_event: EventHandler | None)
 def show_event(event: dict[str, Any]) -> None:
     """Show an agent event (a touch request) on stderr."""
     text = event.get("message")
-    if isinstance(text, str) and text:
+    # Started with stderr closed (`2>&-`), fd 2 may now be the agent's socket.
+    if isinstance(text, str) and text and sys.stderr is not None:
         try:  # noqa: SIM105 - contextlib would be one more import on the fast path
             os.write(2, (text + "\n").encode("utf-8", "replace"))
         except OSError:
