@@ -64,3 +64,23 @@ def test_closed_stderr_still_prints_the_secret(stored: SharedAgent) -> None:
     result = shell("2>&-", "get", "io", "u")
     assert result.returncode == 0
     assert result.stdout == "v\n"
+
+
+def test_closed_stdin_for_set_is_one_line(vault_file: Path) -> None:
+    result = shell("<&-", "set", "s", "u")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: standard input is closed: pipe the secret in, or run on a terminal"
+    ]
+
+
+def test_undecodable_secret_is_refused_before_any_touch(vault_file: Path, soft_key: Path) -> None:
+    before = touches(soft_key)
+    result = subprocess.run(
+        [script("tokenring"), "set", "s", "u"], input=b"\xff\xfe", capture_output=True, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines()[-1] == (
+        "error: the secret is not UTF-8 text; nothing was stored"
+    )
+    assert touches(soft_key) == before

@@ -21,15 +21,37 @@ def read_secret(
 ) -> str:
     """On a terminal: ask twice without echo. Otherwise: all of stdin, less one newline."""
     source = sys.stdin if stdin is None else stdin
+    if source is None:  # started with stdin closed (`<&-`)
+        raise UsageError("standard input is closed: pipe the secret in, or run on a terminal")
     if source.isatty():
-        first = prompt(f"Secret for {description}: ")
-        second = prompt("Again, to confirm: ")
-        if not hmac.compare_digest(first.encode(), second.encode()):
+        try:
+            first = prompt(f"Secret for {description}: ")
+            second = prompt("Again, to confirm: ")
+        except EOFError:
+            raise UsageError("no secret was typed; nothing was stored") from None
+        if not hmac.compare_digest(_utf8(first), _utf8(second)):
             raise UsageError("the two entries differ; nothing was stored")
         return first
-    text = source.read()
+    try:
+        text = source.read()
+    except UnicodeDecodeError:
+        raise UsageError(
+            "the secret on standard input is not UTF-8 text; nothing was stored"
+        ) from None
+    except OSError as error:
+        raise UsageError(f"cannot read standard input: {error.strerror or error}") from None
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):
         text = text[:-1]
+    _utf8(text)
     return text
+
+
+def _utf8(text: str) -> bytes:
+    # Undecodable input arrives as lone surrogates (surrogateescape): refuse it
+    # here, before a touch is spent on storing it.
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError("the secret is not UTF-8 text; nothing was stored") from None
