@@ -103,6 +103,7 @@ def test_write_due_is_atomic_and_private(isolated_environment: Path) -> None:
     assert target.read_text() == "1235\n"
     assert target.stat().st_mode & 0o777 == 0o600
     assert due_dir(isolated_environment).stat().st_mode & 0o777 == 0o700
+    assert [p.name for p in due_dir(isolated_environment).iterdir()] == ["due"]
     write_due(due_dir(isolated_environment), None)
     assert not target.exists()
 

@@ -1,21 +1,20 @@
 """Writing the due-time file that ``check`` and the shell snippets read.
 
 It holds one integer (epoch seconds of the earliest due practice) and never
-anything about the secrets themselves. Written 0600, atomically (temporary
-file in the same directory, fsync, rename), after every change.
+anything about the secrets themselves. Written 0600 and atomically
+(:mod:`pinpal.privatefile`) after every change.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from pinpal.privatefile import write_private
 from pinpal.quickcheck import DUE_FILE, STATE_DIR, read_due
 from pinpal.quickcheck import secrets_home as quick_home
-from secrets_common.paths import ensure_private_dir
 
 
 def state_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -33,18 +32,6 @@ def write_due(directory: Path, due: float | None) -> Path:
     if due is None:
         target.unlink(missing_ok=True)
         return target
-    ensure_private_dir(directory)
-    if read_due(str(target)) == math.ceil(due):
-        return target
-    descriptor, temporary = tempfile.mkstemp(prefix=".due-", dir=directory)
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(f"{math.ceil(due)}\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    if read_due(str(target)) != math.ceil(due):
+        write_private(target, f"{math.ceil(due)}\n")
     return target

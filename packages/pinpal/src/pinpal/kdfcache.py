@@ -8,12 +8,11 @@ from a test) fixes the cost explicitly.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from pinpal.kdf import ScryptParams
-from secrets_common.paths import ensure_private_dir
+from pinpal.privatefile import write_private
 
 CACHE_FILE = "scrypt.json"
 
@@ -26,12 +25,7 @@ def load(directory: Path) -> ScryptParams | None:
 
 
 def save(directory: Path, params: ScryptParams) -> None:
-    ensure_private_dir(directory)
-    target = directory / CACHE_FILE
-    temporary = directory / f".{CACHE_FILE}.{os.getpid()}"
-    temporary.write_text(json.dumps(params.to_json()) + "\n", "utf-8")
-    temporary.chmod(0o600)
-    temporary.replace(target)
+    write_private(directory / CACHE_FILE, json.dumps(params.to_json()) + "\n")
 
 
 def load_or_calibrate(directory: Path, calibrate: Callable[[], ScryptParams]) -> ScryptParams:

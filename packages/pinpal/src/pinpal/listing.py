@@ -42,11 +42,12 @@ def rows(pinpal: Pinpal, now: float) -> list[dict[str, Any]]:
     ]
 
 
+def line(item: dict[str, Any], now: float) -> str:
+    name = item["label"] if item["role"] == CURRENT else f"{item['label']} (old)"
+    # The row's due time is rounded up; `due_now` was decided on the exact one.
+    upcoming = "now" if item["due_now"] else when(item["due"], now)
+    return f"{name}: {item['description']}; next practice {upcoming}"
+
+
 def lines(found: list[dict[str, Any]], now: float) -> list[str]:
-    if not found:
-        return [NO_SECRETS]
-    return [
-        f"{item['label']}{'' if item['role'] == CURRENT else ' (old)'}: "
-        f"{item['description']}; next practice {when(item['due'], now)}"
-        for item in found
-    ]
+    return [line(item, now) for item in found] if found else [NO_SECRETS]
