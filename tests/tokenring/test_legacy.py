@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,20 @@ def test_read_legacy_returns_what_was_written(
     opened = read_legacy(LegacyVault.load(path), keys.key_source())
     assert opened.entries == entries
     assert opened.touches == 1 + (len(entries) + 1) // 2
+
+
+@pytest.mark.parametrize("where", ["/dev/zero", "directory", "fifo"])
+def test_files_that_never_end_are_refused_at_once(
+    tokenring: Invoke, tmp_path: Path, soft_key: Path, where: str
+) -> None:
+    if where == "directory":
+        path = tmp_path
+    elif where == "fifo":
+        path = tmp_path / "fifo"
+        os.mkfifo(path)
+    else:
+        path = Path(where)
+    got = tokenring("import-legacy", str(path))
+    assert got.returncode == 4
+    assert got.stderr.splitlines()[-1].startswith("error: ")
+    assert touches(soft_key) == 0

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import json
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from secrets_common.keysource import SECRET_SIZE, Credential, KeySource
 from tokenring.ring import entry_name, lock_timeout
 
 LEGACY_RP_ID = "hardware.keychain.glyph.im"
+MAX_LEGACY_SIZE = 64 * 1024 * 1024
 
 
 class LegacyFormatError(VaultError):
@@ -69,6 +71,17 @@ class LegacyVault:
 
     @classmethod
     def load(cls, path: Path) -> LegacyVault:
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            raise UsageError(f"no file {path}") from None
+        except OSError as error:
+            raise LegacyFormatError(f"cannot read {path}: {error.strerror or error}") from None
+        # A FIFO or device would hang or never end; no real vault is this large.
+        if not stat.S_ISREG(info.st_mode):
+            raise LegacyFormatError(f"{path} is not a regular file")
+        if info.st_size > MAX_LEGACY_SIZE:
+            raise LegacyFormatError(f"{path} is too large to be an original TokenRing vault")
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
