@@ -82,7 +82,10 @@ def bind_socket(path: str) -> socket.socket:
     except OSError as error:
         listener.close()
         if error.errno in (errno.ENAMETOOLONG, errno.EINVAL) or len(path) > 100:
-            raise AgentError(f"socket path {path} is too long; set TOKENRING_SOCKET") from None
+            raise AgentError(
+                f"socket path {path} is too long for a Unix socket;"
+                " set TOKENRING_SOCKET to a shorter one"
+            ) from None
         raise AgentError(f"cannot listen at {path}: {error.strerror}") from None
     finally:
         os.umask(previous)
