@@ -74,7 +74,9 @@ def test_a_missing_keyring_secret_is_status_4_and_nothing_is_lost(env: dict[str,
     before = vault_bytes(env)
     keyring_file(env).unlink()
     result = run("pinpal", "drill", env=env)
-    assert "the keyring holds no secret" in error_line(result, 4)
+    line = error_line(result, 4)
+    assert "the keyring holds no secret" in line
+    assert "start again with `pinpal new`" in line
     assert vault_bytes(env) == before
 
 

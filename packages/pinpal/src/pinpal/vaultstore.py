@@ -20,6 +20,7 @@ from secrets_common.vault import (
     KeyringBackend,
     NewKeyringSlot,
     Opener,
+    SlotOpenError,
     Vault,
     system_keyring,
 )
@@ -76,7 +77,15 @@ class VaultStore:
                 return None
             self._vault, _ = Vault.create(self.path, NewKeyringSlot(backend=self._keyring()))
         else:
-            self._vault = Vault.open(self.path).unlock(self._opener(), reason=REASON)
+            try:
+                self._vault = Vault.open(self.path).unlock(self._opener(), reason=REASON)
+            except SlotOpenError as error:
+                # PINPal's vault has no recovery slot: what it holds can be
+                # learned again, which the user should know how to start.
+                raise SlotOpenError(
+                    f"{error}; if the keyring lost this key for good, move {self.path} "
+                    "away and start again with `pinpal new`"
+                ) from None
         return self._vault
 
     def labels(self) -> list[str]:
