@@ -124,3 +124,24 @@ def test_the_device_state_never_shows_its_secrets_in_a_repr() -> None:
         assert secret.hex() not in shown
         assert base64.b64encode(secret).decode() not in shown
     assert state.aaguid.hex() in shown or repr(state.aaguid) in shown
+
+
+@pytest.mark.parametrize("unsafe", [0o620, 0o602, 0o666])
+def test_a_state_file_others_can_write_is_refused_and_left_alone(
+    tmp_path: Path, unsafe: int
+) -> None:
+    key = tmp_path / "key.json"
+    Ctap2(SoftAuthenticator(key))
+    content = key.read_bytes()
+    key.chmod(unsafe)
+    with pytest.raises(SoftStateError, match=f"writable by other users.*chmod 600 {key}$"):
+        Ctap2(SoftAuthenticator(key))
+    assert key.read_bytes() == content
+    assert stat.S_IMODE(key.stat().st_mode) == unsafe
+
+
+def test_a_state_file_others_can_only_read_still_opens(tmp_path: Path) -> None:
+    key = tmp_path / "key.json"
+    Ctap2(SoftAuthenticator(key))
+    key.chmod(0o644)
+    assert Ctap2(SoftAuthenticator(key)).info.aaguid

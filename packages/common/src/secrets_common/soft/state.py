@@ -206,8 +206,15 @@ class StateFile:
         # and bounded, so that a device file like /dev/zero cannot fill memory.
         fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as stream:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
                 raise SoftStateError(f"{self.path} is not a regular file")
+            if mode & (stat.S_IWGRP | stat.S_IWOTH):
+                # Whoever can write it can plant a master secret they know.
+                raise SoftStateError(
+                    f"{self.path} is writable by other users, who could replace the key's"
+                    f" secret; run: chmod 600 {self.path}"
+                )
             data = stream.read(MAX_STATE_SIZE + 1)
         if len(data) > MAX_STATE_SIZE:
             raise SoftStateError(
