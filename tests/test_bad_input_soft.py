@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import stat
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import attrs
 import pytest
 from fido2.ctap2.base import Ctap2
+from fido2.hid import CTAPHID
 
 from secrets_common.errors import UsageError
 from secrets_common.fido.selection import selection_from
@@ -145,3 +147,17 @@ def test_a_state_file_others_can_only_read_still_opens(tmp_path: Path) -> None:
     Ctap2(SoftAuthenticator(key))
     key.chmod(0o644)
     assert Ctap2(SoftAuthenticator(key)).info.aaguid
+
+
+def test_temporaries_of_a_killed_writer_are_removed_at_the_next_save(tmp_path: Path) -> None:
+    key = tmp_path / "key.json"
+    Ctap2(SoftAuthenticator(key))
+    stale = tmp_path / ".key.json.x1y2z3.tmp"
+    stale.write_bytes(b'{"half": ')
+    unrelated = tmp_path / ".other.json.x1y2z3.tmp"
+    unrelated.write_bytes(b"")
+    before = json.loads(key.read_text())["touches"]
+    SoftAuthenticator(key).call(CTAPHID.CBOR, b"\x0b")  # selection: one touch, saved
+    assert json.loads(key.read_text())["touches"] == before + 1
+    assert not stale.exists()
+    assert unrelated.exists()

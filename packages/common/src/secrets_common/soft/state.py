@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import glob
 import json
 import os
 import secrets
@@ -225,6 +226,11 @@ class StateFile:
     def _save(self, state: DeviceState) -> None:
         payload = (json.dumps(state.to_json(), indent=2) + "\n").encode("utf-8")
         directory = self.path.parent
+        # Temporaries are only made under the lock, which we hold: any left
+        # over is from a process killed before its rename.
+        for stale in directory.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
         try:
             handle, temp_name = tempfile.mkstemp(
                 prefix=f".{self.path.name}.", suffix=".tmp", dir=directory
