@@ -83,3 +83,41 @@ def test_secrets_home_that_is_a_file_through_the_cli(tmp_path: Path) -> None:
     message = error_line(result, VAULT_FILE)
     assert message.startswith(f"cannot create the directory {home / 'tokenring'}")
     assert home.read_bytes() == b"a file"
+
+
+def _made(tmp_path: Path) -> tuple[Path, MemoryKeyring, bytes]:
+    keyring = MemoryKeyring()
+    path = tmp_path / "vaults" / "vault"
+    vault, _ = Vault.create(path, NewKeyringSlot(keyring))
+    vault.write("kept", b"value")
+    return path, keyring, path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "the header is not JSON"),
+        (b'{"format": "secrets-vault", "version": "' + b"x" * 10_000 + b'"}', "version 'xxxx"),
+        (b'{"format": "secrets-vault", "version": 2}', "format version 2;"),
+    ],
+    ids=["deep", "long-version", "future-version"],
+)
+def test_a_bad_header_is_one_short_vault_error(tmp_path: Path, header: bytes, detail: str) -> None:
+    path, _, good = _made(tmp_path)
+    path.write_bytes(header + b"\n" + good.split(b"\n", 1)[1])
+    with pytest.raises(VaultError) as caught:
+        Vault.open(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path} cannot be used: it ")
+    assert detail in message
+    assert len(message) < len(str(path)) + 120
+
+
+def test_a_deeply_nested_header_through_the_cli(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    environ = {**soft(tmp_path / "key.json"), "SECRETS_HOME": str(home)}
+    assert run("secrets", "ring", "init", env=environ).returncode == 0
+    vault = home / "tokenring" / "vault"
+    vault.write_bytes(b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n")
+    message = error_line(run("secrets", "ring", "list", env=environ), VAULT_FILE)
+    assert message == f"{vault} cannot be used: it is not a secrets vault (the header is not JSON)"

@@ -148,13 +148,16 @@ def decode_header(line: bytes) -> Header:
     """Parse and validate a header line; FormatError names what is wrong."""
     try:
         document = json.loads(line)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # RecursionError: how json gives up on deeply nested arrays.
         raise FormatError("it is not a secrets vault (the header is not JSON)") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise FormatError("it is not a secrets vault")
     version = document.get("version")
     if version != VERSION:
-        raise FormatError(f"it has format version {version!r}; this toolkit reads version 1")
+        shown = repr(version)
+        shown = shown if len(shown) <= 20 else shown[:17] + "..."
+        raise FormatError(f"it has format version {shown}; this toolkit reads version 1")
     fields = _Fields(document, "header")
     fields.expect_keys(
         {
