@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -99,16 +100,24 @@ def _made(tmp_path: Path) -> tuple[Path, MemoryKeyring, bytes]:
         (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "the header is not JSON"),
         (b'{"format": "secrets-vault", "version": "' + b"x" * 10_000 + b'"}', "version 'xxxx"),
         (b'{"format": "secrets-vault", "version": 2}', "format version 2;"),
+        (None, "unknown kind 'xxxxxxxxxxxxxxx..."),
     ],
-    ids=["deep", "long-version", "future-version"],
+    ids=["deep", "long-version", "future-version", "long-kind"],
 )
-def test_a_bad_header_is_one_short_vault_error(tmp_path: Path, header: bytes, detail: str) -> None:
+def test_a_bad_header_is_one_short_vault_error(
+    tmp_path: Path, header: bytes | None, detail: str
+) -> None:
     path, _, good = _made(tmp_path)
-    path.write_bytes(header + b"\n" + good.split(b"\n", 1)[1])
+    line, body = good.split(b"\n", 1)
+    if header is None:  # a good header whose slot has a long unknown kind
+        document = json.loads(line)
+        document["slots"][0]["kind"] = "x" * 5000
+        header = json.dumps(document).encode()
+    path.write_bytes(header + b"\n" + body)
     with pytest.raises(VaultError) as caught:
         Vault.open(path)
     message = str(caught.value)
-    assert message.startswith(f"{path} cannot be used: it ")
+    assert message.startswith(f"{path} cannot be used: ")
     assert detail in message
     assert len(message) < len(str(path)) + 120
 

@@ -155,9 +155,7 @@ def decode_header(line: bytes) -> Header:
         raise FormatError("it is not a secrets vault")
     version = document.get("version")
     if version != VERSION:
-        shown = repr(version)
-        shown = shown if len(shown) <= 20 else shown[:17] + "..."
-        raise FormatError(f"it has format version {shown}; this toolkit reads version 1")
+        raise FormatError(f"it has format version {_shown(version)}; this toolkit reads version 1")
     fields = _Fields(document, "header")
     fields.expect_keys(
         {
@@ -219,7 +217,13 @@ def _decode_slot(item: object) -> Slot:
         except ValueError as error:
             raise FormatError(str(error)) from None
         return RecoverySlot(name, params, fields.hex("salt", ID_SIZE), index_key, read_key)
-    raise FormatError(f"a slot has the unknown kind {kind!r}")
+    raise FormatError(f"a slot has the unknown kind {_shown(kind)}")
+
+
+def _shown(value: object) -> str:
+    """A value read from a damaged file, short enough for a one-line error."""
+    text = repr(value)
+    return text if len(text) <= 20 else text[:17] + "..."
 
 
 @attrs.define
