@@ -52,12 +52,6 @@ def test_secrets_pin_is_the_same_tool(env: dict[str, str]) -> None:
         assert command in helped.stdout
 
 
-def test_conflicting_kinds_are_a_usage_error(env: dict[str, str]) -> None:
-    result = run("pinpal", "new", "x", "--words", "3", "--digits", "4", env=env)
-    assert result.returncode == 2
-    assert "choose one of" in result.stderr
-
-
 def one_error(result: subprocess.CompletedProcess[str], status: int) -> str:
     """The single `error:` line of a failed command (no traceback, nothing else)."""
     assert result.returncode == status, result.stderr

@@ -54,20 +54,20 @@ def _fixed_time(value: float | None) -> float | None:
     return value
 
 
-def choose_secret(
-    console: TerminalConsole, words: int | None, digits: int | None, existing: bool
-) -> NewSecret:
-    if sum((words is not None, digits is not None, existing)) > 1:
+def generated_secret(words: int | None, digits: int | None) -> NewSecret:
+    if words is not None and digits is not None:
         raise UsageError("choose one of --words, --digits and --existing")
-    if existing:
-        first = console.ask_secret("your secret: ")
-        second = console.ask_secret("again: ")
-        if first != second:
-            raise UsageError("the two entries differ; nothing was stored")
-        return existing_secret(first)
     if digits is not None:
         return generate_digits(digits, SYSTEM_ENTROPY)
     return generate_words(DEFAULT_WORDS if words is None else words, SYSTEM_ENTROPY)
+
+
+def users_secret(console: TerminalConsole) -> NewSecret:
+    first = console.ask_secret("your secret: ")
+    second = console.ask_secret("again: ")
+    if first != second:
+        raise UsageError("the two entries differ; nothing was stored")
+    return existing_secret(first)
 
 
 def introduce(
@@ -122,13 +122,17 @@ def build_app() -> typer.Typer:
     def begin(
         label: str, words: int | None, digits: int | None, existing: bool, replacing: bool
     ) -> None:
+        if existing and (words is not None or digits is not None):
+            raise UsageError("choose one of --words, --digits and --existing")
+        # Options are checked before the vault is opened (a touch, under
+        # TokenRing), and the label before the user types a secret of their own.
+        generated = None if existing else generated_secret(words, digits)
         pinpal = service()
-        # The label is checked before the user types a secret of their own.
         if replacing:
             pinpal.entry(label)
         else:
             pinpal.check_new(label)
-        secret = choose_secret(console, words, digits, existing)
+        secret = users_secret(console) if generated is None else generated
         entry = pinpal.rotate(label, secret) if replacing else pinpal.new(label, secret)
         introduce(pinpal, console, entry, secret, existing)
 
