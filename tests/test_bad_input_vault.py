@@ -100,7 +100,7 @@ def _made(tmp_path: Path) -> tuple[Path, MemoryKeyring, bytes]:
         (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "the header is not JSON"),
         (b'{"format": "secrets-vault", "version": "' + b"x" * 10_000 + b'"}', "version 'xxxx"),
         (b'{"format": "secrets-vault", "version": 2}', "format version 2;"),
-        (None, "unknown kind 'xxxxxxxxxxxxxxx..."),
+        (None, "unknown kind 'xxxxxxxxxxxxxxxx..."),
     ],
     ids=["deep", "long-version", "future-version", "long-kind"],
 )
