@@ -45,7 +45,8 @@ def error_line(result: subprocess.CompletedProcess[str], status: int) -> str:
         (("new", "x", "--words", "9" * 30), "--words must be between 1 and 24"),
         (("rotate", "x", "--digits", "-1"), "--digits must be between 1 and 64, not -1"),
         (("new", "x", "--existing", "--words", "3"), "choose one of"),
-        (("--now", "nan", "list"), "--now must be a finite Unix time"),
+        (("--now", "nan", "list"), "--now must be a Unix time between 0 and"),
+        (("--now", "1e300", "drill"), "--now must be a Unix time between 0 and"),
     ],
 )
 def test_bad_options_are_refused_before_the_vault_is_opened(

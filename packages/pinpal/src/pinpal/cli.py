@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import os
 import time
 from collections.abc import Callable
@@ -48,9 +47,13 @@ def _hash_cost(directory: Path) -> Callable[[], ScryptParams]:
     return functools.cache(lambda: kdfcache.load_or_calibrate(directory, calibrate_with_spinner))
 
 
+# Far enough for any rehearsal, near enough that a due time stays a short integer.
+LATEST_TIME = 2.0**40
+
+
 def _fixed_time(value: float | None) -> float | None:
-    if value is not None and not math.isfinite(value):
-        raise UsageError(f"--now must be a finite Unix time, not {value}")
+    if value is not None and not 0 <= value <= LATEST_TIME:
+        raise UsageError(f"--now must be a Unix time between 0 and {LATEST_TIME:.0f}, not {value}")
     return value
 
 
