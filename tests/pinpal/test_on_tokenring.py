@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.cli import run
-from tests.pinpal.helpers import start
+from tests.pinpal.helpers import plain_keyring, start
+
+LEGACY_FIXTURE = Path(__file__).parent / "fixtures" / "legacy_storage.json"
 
 
 @pytest.fixture
@@ -62,3 +64,17 @@ def test_pinpal_keeps_its_vault_key_behind_one_touch_per_command(
     assert cost(ring_env, "--now", later, "drill", answers=f"{secret}\n{other}\n") == 1
     listing = json.loads(run("pinpal", "list", "--json", env=ring_env).stdout)
     assert [(row["label"], row["practices"]) for row in listing] == [("laptop", 2), ("other", 2)]
+
+
+def test_import_legacy_finds_the_original_in_the_keychain_tokenring_outranks(
+    ring_env: dict[str, str],
+) -> None:
+    # The original PINPal wrote to the OS keychain (here keyrings.alt's file);
+    # with TokenRing installed, keyring's own choice is TokenRing.
+    plain_keyring(ring_env).set_password("pinpal", "storage", LEGACY_FIXTURE.read_text())
+    chosen_by_keyring = {k: v for k, v in ring_env.items() if k != "PYTHON_KEYRING_BACKEND"}
+    result = run("pinpal", "import-legacy", env=chosen_by_keyring)
+    assert result.returncode == 0, result.stderr
+    assert "imported 5 of 7 records." in result.stdout
+    # PINPal's own vault key went to TokenRing, behind a touch.
+    assert cost(ring_env, "list") == 1

@@ -55,6 +55,7 @@ from pinpal.kdf import SALT_LENGTH, ScryptParams, Verifier
 from pinpal.secretgen import Kind, chunk_size, generate_digits, generate_words, strength
 from pinpal.service import Pinpal
 from secrets_common.errors import NotFoundError, SecretsError
+from secrets_common.vault import KeyringBackend
 
 SERVICE_VARIABLE = "PINPAL_KEYRING"
 DEFAULT_SERVICE = "pinpal"
@@ -293,19 +294,33 @@ def import_document(service: Pinpal, document: object) -> list[str]:
     return lines
 
 
+def _stored_records(backends: Sequence[KeyringBackend], name: str) -> str | None:
+    """The original's records from the first backend that has them."""
+    chosen, *others = backends
+    raw = chosen.get_password(name, USER)
+    for backend in others:
+        if raw is not None:
+            break
+        try:
+            raw = backend.get_password(name, USER)
+        except Exception:  # noqa: S112 -- a backend beside the chosen one is only searched
+            continue
+    return raw
+
+
 def import_from_keyring(
     service: Pinpal,
     service_name: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> list[str]:
-    from pinpal.vaultstore import configured_keyring
+    from pinpal.keyrings import searched_keyrings
 
     env = os.environ if environ is None else environ
     name = service_name or env.get(SERVICE_VARIABLE) or DEFAULT_SERVICE
-    raw = configured_keyring().get_password(name, USER)
+    raw = _stored_records(searched_keyrings(), name)
     if raw is None:
         raise NotFoundError(
-            f"no original PINPal storage in the keyring (service {name!r}, user {USER!r})"
+            f"no original PINPal storage in any keyring (service {name!r}, user {USER!r})"
         )
     try:
         document = json.loads(raw)

@@ -9,42 +9,23 @@ created on first write, not on a read of an empty state.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from pinpal.keyringmemo import RememberingKeyring
+from pinpal.keyrings import configured_keyring
 from pinpal.store import RecordStore
-from secrets_common.errors import NotFoundError, UsageError
+from secrets_common.errors import NotFoundError
 from secrets_common.vault import (
     KeyringBackend,
     NewKeyringSlot,
     Opener,
     SlotOpenError,
     Vault,
-    system_keyring,
 )
 
 VAULT_FILE = "vault"
 REASON = "PINPal: practise your secrets"
-BACKEND_VARIABLE = "PYTHON_KEYRING_BACKEND"
-
-
-def configured_keyring() -> KeyringBackend:
-    """The keyring's chosen backend; a backend that cannot be loaded is a usage error.
-
-    keyring raises ImportError or AttributeError for a misspelt
-    PYTHON_KEYRING_BACKEND, which would otherwise surface as an internal error.
-    """
-    try:
-        return system_keyring()
-    except (ImportError, AttributeError) as error:
-        named = os.environ.get(BACKEND_VARIABLE)
-        where = f"{BACKEND_VARIABLE}={named!r}" if named else "the configured keyring backend"
-        raise UsageError(
-            f"{where} cannot be loaded ({type(error).__name__}: {error}); "
-            "see `python -m keyring --list-backends`"
-        ) from None
 
 
 class VaultStore:
