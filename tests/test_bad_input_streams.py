@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 
-from secrets_common.fido.interaction import PlainInteraction
+from secrets_common.fido.interaction import PlainInteraction, TerminalInteraction
 from tests.bad_input import error_line, soft
 from tests.cli import script
 
@@ -62,3 +63,19 @@ def test_a_prompt_to_a_reader_that_left_does_not_fail_the_touch() -> None:
             raise BrokenPipeError(32, "Broken pipe")
 
     PlainInteraction(stream=Gone()).touch_started("read 'x'", 30)
+
+
+def test_a_hung_up_terminal_does_not_break_the_spinner(monkeypatch: pytest.MonkeyPatch) -> None:
+    class HungUp(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(5, "Input/output error")
+
+        def isatty(self) -> bool:
+            return True
+
+    thread_errors: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    interaction = TerminalInteraction(stream=HungUp(), clock=lambda: 0.0)
+    interaction.touch_started("read 'x'", 30)
+    interaction.touch_ended()
+    assert thread_errors == []

@@ -42,17 +42,17 @@ class Interaction(Protocol):
         ...
 
 
-def say(stream: TextIO | None, line: str) -> None:
+def say(stream: TextIO | None, line: str, *, end: str = "\n") -> None:
     """Write one line of information to ``stream`` (stderr), as well as it can.
 
     A prompt or warning nobody can see is no reason to fail the command: with
-    stderr closed (``2>&-``, so ``sys.stderr`` is None) or a reader gone
-    away, the line is dropped and the command carries on.
+    stderr closed (``2>&-``, so ``sys.stderr`` is None), a reader gone away
+    or a terminal hung up, the line is dropped and the command carries on.
     """
     if stream is None:
         return
     try:
-        stream.write(line + "\n")
+        stream.write(line + end)
         stream.flush()
     except (OSError, ValueError):  # ValueError: the stream was closed
         pass
@@ -106,8 +106,7 @@ class Spinner:
     def _run(self) -> None:
         frame = 0
         while True:
-            self.stream.write("\r\x1b[K" + self.text(frame))
-            self.stream.flush()
+            say(self.stream, "\r\x1b[K" + self.text(frame), end="")
             frame += 1
             if self._stop.wait(SPINNER_PERIOD):
                 break
@@ -117,8 +116,7 @@ class Spinner:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        self.stream.write("\r\x1b[K")
-        self.stream.flush()
+        say(self.stream, "\r\x1b[K", end="")
 
 
 @attrs.define
