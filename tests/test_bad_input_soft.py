@@ -32,7 +32,8 @@ def token_list(key: Path) -> str:
 @pytest.mark.parametrize(
     ("content", "detail"),
     [
-        (b"", "Expecting value"),
+        (b"", "state file: the file is empty"),
+        (b" \n", "state file: the file is empty"),
         (b"\xc3\x28 garbage", ""),
         (b'{"format": 1, "touches": 0', "Expecting"),
         (b"[1, 2]", "not a JSON object"),
@@ -40,7 +41,7 @@ def token_list(key: Path) -> str:
         (b"[" * 5_000 + b"]" * 5_000, "nested too deeply"),
         (b"1" * 5_000, "limit"),
     ],
-    ids=["empty", "binary", "truncated", "foreign", "huge", "deep", "long-int"],
+    ids=["empty", "blank", "binary", "truncated", "foreign", "huge", "deep", "long-int"],
 )
 def test_an_unusable_state_file_is_one_error_and_is_left_alone(
     tmp_path: Path, content: bytes, detail: str

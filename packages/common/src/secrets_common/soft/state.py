@@ -194,6 +194,10 @@ class StateFile:
         except OSError as error:
             raise SoftStateError(f"cannot read {self.path}: {error.strerror}") from None
         try:
+            if not text.strip():
+                # Never one of ours (writes are atomic): refuse rather than
+                # silently replace a key whose credentials something needs.
+                raise ValueError("the file is empty")
             return DeviceState.from_json(json.loads(text))
         except (ValueError, UnicodeDecodeError, RecursionError) as error:
             # RecursionError: json gives up on deeply nested arrays that way.
