@@ -8,18 +8,24 @@ is set explicitly through the calibration file.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
 
 import pytest
 
-from pinpal.quickcheck import read_due
+from pinpal.quickcheck import check, read_due
 from pinpal.secretgen import Kind
-from tests.cli import run
 from tests.pinpal.helpers import cli_service, finish, spawn, start
 
 START = 1_800_000_000
+
+
+def marker_at(env: dict[str, str], moment: float) -> str:
+    printed = io.StringIO()
+    check(environ=env, now=moment, out=printed)
+    return printed.getvalue()
 
 
 def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: Path) -> None:
@@ -34,8 +40,9 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
         due = read_due(due_file)
         assert due is not None
         if not hints:
-            assert run("pinpal", "--now", str(due - 1), "check", env=env).stdout == ""
-            assert run("pinpal", "--now", str(due), "check", env=env).stdout == "[pin]\n"
+            # What the prompt would show a second before and at the due time.
+            assert marker_at(env, due - 1) == ""
+            assert marker_at(env, due) == "[pin]\n"
         now = max(now, due)
         child = spawn(env, "--now", str(now))  # bare pinpal drills
         child.expect(r"laptop: ([^\r\n]*)\r\n")
