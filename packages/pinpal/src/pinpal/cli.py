@@ -9,6 +9,7 @@ end-to-end tests that learn a secret over simulated days).
 from __future__ import annotations
 
 import functools
+import hmac
 import json
 import os
 import time
@@ -68,7 +69,7 @@ def generated_secret(words: int | None, digits: int | None) -> NewSecret:
 def users_secret(console: TerminalConsole) -> NewSecret:
     first = console.ask_secret("your secret: ")
     second = console.ask_secret("again: ")
-    if first != second:
+    if not hmac.compare_digest(first.encode("utf-8"), second.encode("utf-8")):
         raise UsageError("the two entries differ; nothing was stored")
     return existing_secret(first)
 
