@@ -23,14 +23,14 @@ def secrets_home(environ: Mapping[str, str] | None = None) -> Path:
     override = env.get(HOME_VARIABLE)
     if override:
         return Path(override).expanduser()
-    if sys.platform == "linux":
-        # Importing platformdirs costs more than a whole `pinpal check`; on
-        # Linux its answer is the XDG rule below (a test holds the two equal).
-        xdg = env.get("XDG_DATA_HOME", "").strip()
-        return Path(xdg or Path("~/.local/share").expanduser()) / APP_NAME
-    import platformdirs
+    if sys.platform != "linux":
+        import platformdirs
 
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    # Importing platformdirs costs more than a whole `pinpal check`; on Linux
+    # its answer is the XDG rule below (a test holds the two equal).
+    xdg = env.get("XDG_DATA_HOME", "").strip()
+    return Path(xdg or Path("~/.local/share").expanduser()) / APP_NAME
 
 
 def ensure_private_dir(path: Path) -> Path:
