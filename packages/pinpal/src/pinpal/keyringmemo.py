@@ -10,6 +10,9 @@ its index key and PINPal the decrypted records: one touch per command.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from secrets_common.errors import SecretsError
 from secrets_common.vault import KeyringBackend
 
 
@@ -26,7 +29,7 @@ class RememberingKeyring:
     def get_password(self, service: str, username: str) -> str | None:
         key = (service, username)
         if key not in self._answers:
-            self._answers[key] = self._backend.get_password(service, username)
+            self._answers[key] = _unwrapped(self._backend.get_password, service, username)
         return self._answers[key]
 
     def set_password(self, service: str, username: str, password: str) -> None:
@@ -36,6 +39,19 @@ class RememberingKeyring:
     def delete_password(self, service: str, username: str) -> None:
         self._answers.pop((service, username), None)
         self._backend.delete_password(service, username)
+
+
+def _unwrapped(get: Callable[[str, str], str | None], service: str, username: str) -> str | None:
+    try:
+        return get(service, username)
+    except Exception as error:
+        # TokenRing must raise keyring's own error class, and chains the
+        # toolkit's error (a touch refused, a wrong key) to it; that class
+        # keeps its exit status (3), where the vault would report any keyring
+        # error as an unusable vault (4).
+        if isinstance(error.__cause__, SecretsError):
+            raise error.__cause__ from None
+        raise
 
 
 _check: type[KeyringBackend] = RememberingKeyring
