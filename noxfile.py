@@ -35,11 +35,12 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
-@nox.session(python=False)
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
-    session.run("ruff", "check", ".", external=True)
-    session.run("ruff", "format", "--check", ".", external=True)
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
 
 
 @nox.session
