@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from keyring import errors
 
+from secrets_common.errors import PresenceError
 from tests.tokenring.conftest import SharedAgent, touches
 from tokenring.backend import PRIORITY, TokenRingKeyring
 
@@ -46,8 +47,10 @@ def test_presence_refused_is_a_keyring_error(
     ring = TokenRingKeyring(use_agent=False)
     ring.set_password("svc", "user", "pw")
     monkeypatch.setenv("SECRETS_SOFT_PRESENCE", "deny")
-    with pytest.raises(errors.KeyringError, match="TokenRing"):
+    with pytest.raises(errors.KeyringError, match="TokenRing") as raised:
         ring.get_password("svc", "user")
+    # Callers (PINPal) rebuild the toolkit's own error, and its exit status, from the cause.
+    assert isinstance(raised.value.__cause__, PresenceError)
 
 
 def test_priority_and_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:
