@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from pinpal import listing
 from tests.cli import run
 from tests.pinpal.helpers import START, cli_service, finish, seed, spawn, start
 
@@ -21,9 +23,11 @@ def test_rotate_lists_both_secrets_until_the_new_one_is_learned(env: dict[str, s
         ("phone", "retiring", 6),
     ]
     assert rows[0]["bits"] == pytest.approx(13.3)
-    text = run("pinpal", "list", env=env).stdout
+    service = cli_service(env, now=time.time())
+    now = service.clock()
+    text = "\n".join(listing.lines(listing.rows(service, now), now))
     assert "phone: 4 digits, 13.3 bits, 4 hidden, 0 forgotten; next practice in" in text
-    assert "phone (old): 6 digits" in text
+    assert "phone (old): 6 digits, 19.9 bits, 0 hidden, 0 forgotten; next practice now" in text
     assert new not in text
     assert old not in text
 
@@ -88,7 +92,8 @@ def test_list_and_drill_repair_a_damaged_due_file(env: dict[str, str]) -> None:
     seed(env, "mail")
     due = Path(env["SECRETS_HOME"]) / "pinpal" / "due"
     due.write_text("garbage\n")
-    assert run("pinpal", "list", env=env).returncode == 0
+    listed = run("pinpal", "--now", str(START), "list", env=env)
+    assert listed.stdout == "mail: 2 words, 25.8 bits, 0 hidden, 0 forgotten; next practice now\n"
     assert due.read_text() == f"{int(START)}\n"
     due.unlink()
     assert run("pinpal", "--now", str(START - 60), "drill", env=env).returncode == 0

@@ -65,14 +65,12 @@ def test_pinpal_keeps_its_vault_key_behind_one_touch_per_command(
     listing = json.loads(run("pinpal", "list", "--json", env=ring_env).stdout)
     assert [(row["label"], row["practices"]) for row in listing] == [("laptop", 2), ("other", 2)]
 
-
-def test_a_refused_touch_is_a_security_key_error(ring_env: dict[str, str]) -> None:
-    seeded = run("pinpal", "new", "pin", "--existing", input="1234\n1234\n", env=ring_env)
-    assert seeded.returncode == 0, seeded.stderr
+    before = touches(ring_env)
     refused = run("pinpal", "list", env={**ring_env, "SECRETS_SOFT_PRESENCE": "deny"})
     assert refused.returncode == 3, refused.stderr  # the table's "security key", not "vault file"
     assert refused.stderr.count("error:") == 1
     assert "not touched" in refused.stderr.splitlines()[-1]
+    assert touches(ring_env) == before
 
 
 def test_import_legacy_finds_the_original_in_the_keychain_tokenring_outranks(
