@@ -49,11 +49,6 @@ def test_ctrl_c_while_the_key_is_busy_exits_130_without_a_traceback(tmp_path: Pa
     assert result.stdout == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="typer turns KeyboardInterrupt into a silent Exit(130); secrets_common.cli.running"
-    " (the lead's) does not report it yet",
-)
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX")
 def test_ctrl_c_says_interrupted_on_one_line(tmp_path: Path) -> None:
     result = interrupted_while_waiting(tmp_path / "key.json", "token", "list")

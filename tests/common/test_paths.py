@@ -38,3 +38,15 @@ def test_group_writable_dir_is_refused(tmp_path: Path) -> None:
     shared.chmod(0o770)
     with pytest.raises(VaultError, match="writable by other users"):
         ensure_private_dir(shared)
+
+
+def test_missing_parents_are_created_0700_too(tmp_path: Path) -> None:
+    ensure_private_dir(tmp_path / "new" / "deeper" / "home")
+    for directory in ("new", "new/deeper", "new/deeper/home"):
+        assert stat.S_IMODE((tmp_path / directory).stat().st_mode) == 0o700
+
+
+def test_a_file_in_the_way_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(VaultError, match="cannot create the directory"):
+        ensure_private_dir(tmp_path / "file" / "home")

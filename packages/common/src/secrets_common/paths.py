@@ -37,10 +37,17 @@ def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) with mode 0700 and refuse one others can enter.
 
     A directory that already exists keeps its mode unless group or others can
-    write to it, which would let them swap our files; that is an error.
+    write to it, which would let them swap our files; that is an error, and
+    so is anything that stops the directory from being made.
     """
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = path.stat()
+    try:
+        # One at a time: mkdir(parents=True) would give new parents the umask's mode.
+        for directory in reversed([path, *path.parents]):
+            if not directory.exists():
+                directory.mkdir(mode=0o700, exist_ok=True)
+        info = path.stat()
+    except OSError as error:
+        raise VaultError(f"cannot create the directory {path}: {error.strerror or error}") from None
     if not stat.S_ISDIR(info.st_mode):
         raise VaultError(f"{path} is not a directory")
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):

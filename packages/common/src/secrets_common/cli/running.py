@@ -52,6 +52,9 @@ def run(app_factory: Callable[[], typer.Typer], argv: Sequence[str], prog_name: 
         app_factory()(args=args, prog_name=prog_name)
     except SystemExit as exit_:
         code = exit_.code
+        if code == EXIT_INTERRUPTED:
+            # typer turns Ctrl-C into a silent exit 130; say what happened.
+            report("interrupted")
         return code if isinstance(code, int) else (0 if code is None else 1)
     except SecretsError as error:
         if debug:

@@ -108,18 +108,7 @@ class VaultFile:
 
     def create_directory(self) -> None:
         """The vault's directory, created 0700 if missing (and so are its parents)."""
-        parent = directory = self.path.parent
-        try:
-            # One at a time: mkdir(parents=True) gives new parents the umask's mode.
-            for directory in reversed([parent, *parent.parents]):
-                if not directory.exists():
-                    directory.mkdir(mode=0o700, exist_ok=True)
-            directory = parent
-            ensure_private_dir(parent)
-        except OSError as error:
-            raise VaultError(
-                f"cannot create the directory {directory} for {self.path}: {error.strerror}"
-            ) from None
+        ensure_private_dir(self.path.parent)
 
     def replace(self, data: bytes) -> Stamp:
         """Atomically make ``data`` the vault's content; returns its new version.
