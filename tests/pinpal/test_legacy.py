@@ -10,7 +10,8 @@ import pytest
 
 from pinpal.codec import CURRENT
 from pinpal.engine import Stage
-from pinpal.legacy import LegacyFormatError, import_document
+from pinpal.legacy import import_document
+from pinpal.legacyrecords import LegacyFormatError
 from pinpal.service import Pinpal
 from pinpal.store import MemoryStore
 from tests.cli import run
