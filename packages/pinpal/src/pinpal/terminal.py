@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from pinpal.drill import Console
 from pinpal.kdf import ScryptParams, calibrate
 from secrets_common.errors import SecretsError, UsageError
 
@@ -116,3 +117,6 @@ def calibrate_with_spinner() -> ScryptParams:
         return calibrate(tick=spinner.tick)
     finally:
         spinner.done()
+
+
+_check: type[Console] = TerminalConsole
