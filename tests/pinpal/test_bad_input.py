@@ -124,7 +124,7 @@ def test_ctrl_c_at_a_prompt_keeps_the_answers_already_given(env: dict[str, str])
     child.expect_exact("mail> ")
     child.sendcontrol("c")
     child.expect_exact("error: interrupted; every answer given before was saved")
-    finish(child, 130)
+    assert finish(child, 130).count("error:") == 1
     assert practices(env) == {"bank": 1, "mail": 0}
 
 
