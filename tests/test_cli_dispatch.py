@@ -5,9 +5,12 @@ from __future__ import annotations
 from importlib.metadata import EntryPoint
 
 import pytest
+import typer
 
+from secrets_common.cli import running
 from secrets_common.cli.main import GROUP, installed_groups, load_group
 from secrets_common.cli.running import split_debug
+from secrets_common.errors import VaultLockedError
 from tests.cli import run
 
 
@@ -78,3 +81,48 @@ def test_debug_flag_is_taken_before_double_dash(
 def test_debug_variable_turns_debug_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRETS_DEBUG", "1")
     assert split_debug(["x"]) == (True, ["x"])
+
+
+def test_usage_errors_are_one_line_naming_the_help() -> None:
+    result = run("secrets", "ring", "get")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: Missing argument 'service'. (see 'secrets ring get --help')"
+    ]
+
+
+def test_a_bare_group_prints_its_help_and_no_error() -> None:
+    result = run("secrets", "token")
+    assert result.returncode == 2
+    assert "list" in result.stdout
+    assert result.stderr == ""
+
+
+def _app_failing_with(error: BaseException) -> typer.Typer:
+    app = typer.Typer()
+
+    @app.command()
+    def fail() -> None:
+        raise error
+
+    return app
+
+
+def test_a_bug_is_one_line_that_does_not_quote_its_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = running.run(lambda: _app_failing_with(ValueError("hunter2")), [], "prog")
+    assert status == running.EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert err == "error: unexpected ValueError (a bug: run with --debug for details)\n"
+
+
+def test_debug_shows_the_bug_itself() -> None:
+    with pytest.raises(ValueError, match="hunter2"):
+        running.run(lambda: _app_failing_with(ValueError("hunter2")), ["--debug"], "prog")
+
+
+def test_a_toolkit_error_is_its_message_and_status(capsys: pytest.CaptureFixture[str]) -> None:
+    status = running.run(lambda: _app_failing_with(VaultLockedError("busy vault")), [], "prog")
+    assert status == VaultLockedError.exit_code
+    assert capsys.readouterr().err == "error: busy vault\n"

@@ -35,40 +35,73 @@ def split_debug(argv: Sequence[str]) -> tuple[bool, list[str]]:
 
 
 def report(message: str) -> None:
-    """Write one ``error:`` line to stderr."""
+    """Write one ``error:`` line to stderr (nowhere, if stderr is gone)."""
     first_line = message.strip().splitlines()[0] if message.strip() else "failed"
-    sys.stderr.write(f"error: {first_line}\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(f"error: {first_line}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _usage_error(error: Exception) -> tuple[str, int] | None:
+    """The one-line message and status of a click usage error, if ``error`` is one.
+
+    typer vendors click privately, so its exceptions are recognised by the
+    interface every click exception has rather than by class.
+    """
+    format_message = getattr(error, "format_message", None)
+    exit_code = getattr(error, "exit_code", None)
+    if not callable(format_message) or not isinstance(exit_code, int):
+        return None
+    message = str(format_message()).strip()
+    context = getattr(error, "ctx", None)
+    command_path = getattr(context, "command_path", None)
+    if message and command_path:
+        message = f"{message} (see '{command_path} --help')"
+    return message, exit_code
 
 
 def run(app_factory: Callable[[], typer.Typer], argv: Sequence[str], prog_name: str) -> int:
     """Build the application, run it on ``argv`` and return the exit status.
 
-    typer (click) reports its own usage errors and handles ``Exit``; this
-    wrapper adds the toolkit's errors and keeps tracebacks for ``--debug``.
+    Usage errors, the toolkit's errors, Ctrl-C and end of input all become
+    one ``error:`` line; tracebacks are kept for ``--debug``. A bug's message
+    is not printed either (it might quote what the user typed).
     """
+    import typer
+
     debug, args = split_debug(argv)
     try:
-        app_factory()(args=args, prog_name=prog_name)
+        result = app_factory()(args=args, prog_name=prog_name, standalone_mode=False)
     except SystemExit as exit_:
         code = exit_.code
-        if code == EXIT_INTERRUPTED:
-            # typer turns Ctrl-C into a silent exit 130; say what happened.
-            report("interrupted")
         return code if isinstance(code, int) else (0 if code is None else 1)
     except SecretsError as error:
         if debug:
             raise
         report(str(error))
         return error.exit_code
+    except typer.Abort:
+        report("aborted (no answer)")
+        return 1
     except KeyboardInterrupt:
         report("interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 1
     except Exception as error:
+        usage = _usage_error(error)
+        if usage is not None and not debug:
+            message, status = usage
+            if message:  # empty for a bare group, whose help typer has just printed
+                report(message)
+            return status
         if debug:
             raise
-        report(f"unexpected {type(error).__name__}: {error} (run with --debug for details)")
+        report(f"unexpected {type(error).__name__} (a bug: run with --debug for details)")
         return EXIT_INTERNAL
-    return 0
+    if result == EXIT_INTERRUPTED:
+        # typer turns Ctrl-C into Exit(130), which arrives here as a status.
+        report("interrupted")
+    return result if isinstance(result, int) else 0

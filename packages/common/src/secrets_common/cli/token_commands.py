@@ -151,6 +151,7 @@ def build_app() -> typer.Typer:
     app = typer.Typer(
         help="Security keys: list them, inspect them.",
         no_args_is_help=True,
+        add_completion=False,
         pretty_exceptions_enable=False,
     )
 
