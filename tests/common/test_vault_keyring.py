@@ -46,3 +46,8 @@ def test_tokenring_holds_the_slot_where_it_is_the_keyring() -> None:
     # Where TokenRing is installed, a keyring slot lives behind a touch of the key.
     answer = probe(PYTHON_KEYRING_BACKEND="tokenring.backend.TokenRingKeyring")
     assert answer == "backend: tokenring.backend TokenRingKeyring"
+
+
+def test_a_misspelt_backend_is_a_usage_error() -> None:
+    answer = probe(PYTHON_KEYRING_BACKEND="no_such_module.Backend")
+    assert answer.startswith("error: PYTHON_KEYRING_BACKEND='no_such_module.Backend' cannot be")

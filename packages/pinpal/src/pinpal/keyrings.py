@@ -10,27 +10,14 @@ from __future__ import annotations
 
 import os
 
-from secrets_common.errors import UsageError
 from secrets_common.vault import KeyringBackend, system_keyring
 
 BACKEND_VARIABLE = "PYTHON_KEYRING_BACKEND"
 
 
 def configured_keyring() -> KeyringBackend:
-    """The keyring's chosen backend; a backend that cannot be loaded is a usage error.
-
-    keyring raises ImportError or AttributeError for a misspelt
-    PYTHON_KEYRING_BACKEND, which would otherwise surface as an internal error.
-    """
-    try:
-        return system_keyring()
-    except (ImportError, AttributeError) as error:
-        named = os.environ.get(BACKEND_VARIABLE)
-        where = f"{BACKEND_VARIABLE}={named!r}" if named else "the configured keyring backend"
-        raise UsageError(
-            f"{where} cannot be loaded ({type(error).__name__}: {error}); "
-            "see `python -m keyring --list-backends`"
-        ) from None
+    """The keyring's chosen backend (a misspelt one is a usage error)."""
+    return system_keyring()
 
 
 def _priority(backend: object) -> float:

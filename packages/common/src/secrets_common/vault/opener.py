@@ -8,10 +8,12 @@ backend, a recovery code. The vault tries them cheapest first: recovery code
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 
 import attrs
 
+from secrets_common.errors import UsageError
 from secrets_common.keysource import KeySource
 from secrets_common.vault.errors import KeyringUnavailableError
 
@@ -128,6 +130,14 @@ def system_keyring() -> KeyringBackend:
         backend = keyring.get_keyring()
     except keyring.errors.KeyringError as error:
         raise KeyringUnavailableError(f"the keyring could not be loaded: {error}") from None
+    except (ImportError, AttributeError, TypeError, ValueError) as error:
+        # keyring imports PYTHON_KEYRING_BACKEND (or keyringrc's choice) by name.
+        named = os.environ.get("PYTHON_KEYRING_BACKEND")
+        where = f"PYTHON_KEYRING_BACKEND={named!r}" if named else "the configured keyring backend"
+        raise UsageError(
+            f"{where} cannot be loaded ({type(error).__name__}: {error}); "
+            "see `python -m keyring --list-backends`"
+        ) from None
     if isinstance(backend, keyring.backends.fail.Keyring):
         raise KeyringUnavailableError(NO_KEYRING)
     return backend

@@ -21,7 +21,7 @@ import attrs
 from cryptography.fernet import InvalidToken
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from secrets_common.errors import UsageError, VaultError, WrongKeyError
+from secrets_common.errors import SecretsError, UsageError, VaultError, WrongKeyError
 from secrets_common.keysource import SECRET_SIZE, Credential, Derivation, KeySource
 from secrets_common.vault import crypto, recovery
 from secrets_common.vault.errors import KeyringUnavailableError, NotEnrolledError, SlotOpenError
@@ -213,7 +213,11 @@ def _keyring_secret(backend: KeyringBackend, slot: KeyringSlot) -> bytes | None:
     except keyring.errors.NoKeyringError:
         raise KeyringUnavailableError(NO_KEYRING) from None
     except keyring.errors.KeyringError as error:
-        raise KeyringUnavailableError(f"the OS keyring refused to answer: {error}") from None
+        if isinstance(error.__cause__, SecretsError):
+            # A keyring that is itself the toolkit (TokenRing) failed for a reason
+            # of its own, such as a refused touch: keep that reason and status.
+            raise error.__cause__ from None
+        raise KeyringUnavailableError(f"the keyring refused to answer: {error}") from None
     if stored is None:
         return None
     try:
