@@ -42,6 +42,13 @@ def test_full_stdout_is_one_error_line(tmp_path: Path) -> None:
     assert message == "cannot write to standard output: No space left on device"
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("command", [["--help"], ["ring", "--help"], ["pin", "--help"]])
+def test_full_stdout_is_one_error_line_for_every_group(tmp_path: Path, command: list[str]) -> None:
+    result = run_redirected(">/dev/full", *command, key=tmp_path / "key.json")
+    assert error_line(result, FAILURE) == "input/output failed (No space left on device)"
+
+
 def test_closed_stderr_does_not_stop_the_command(tmp_path: Path) -> None:
     key = tmp_path / "key.json"
     result = run_redirected("2>&-", "token", "list", key=key)

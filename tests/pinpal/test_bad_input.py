@@ -148,3 +148,17 @@ def test_two_drills_at_once_both_count(env: dict[str, str]) -> None:
     for child in (first, second):
         assert "1 of 1 right." in finish(child)
     assert practices(env) == {"mail": 2}
+
+
+def test_secrets_home_that_is_a_file_lists_nothing_and_new_fails_in_one_line(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home-file"
+    home.write_text("not a directory")
+    listing = run("pinpal", "list", env={"SECRETS_HOME": str(home)})
+    assert listing.returncode == 0, listing.stderr
+    assert "Traceback" not in listing.stderr
+    created = run("pinpal", "new", "x", "--digits", "4", env={"SECRETS_HOME": str(home)})
+    assert created.returncode == 4
+    assert created.stderr.strip().startswith("error: cannot create the directory")
+    assert home.read_text() == "not a directory"

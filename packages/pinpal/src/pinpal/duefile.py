@@ -30,7 +30,9 @@ def write_due(directory: Path, due: float | None) -> Path:
     """
     target = directory / DUE_FILE
     if due is None:
-        target.unlink(missing_ok=True)
+        # exists() is also False when SECRETS_HOME is not a directory at all.
+        if target.exists():
+            target.unlink()
         return target
     if read_due(str(target)) != math.ceil(due):
         write_private(target, f"{math.ceil(due)}\n")

@@ -74,6 +74,8 @@ def run(app_factory: Callable[[], typer.Typer], argv: Sequence[str], prog_name: 
     debug, args = split_debug(argv)
     try:
         result = app_factory()(args=args, prog_name=prog_name, standalone_mode=False)
+        # Output that cannot be written must fail here, not at interpreter exit.
+        sys.stdout.flush()
     except SystemExit as exit_:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -89,6 +91,14 @@ def run(app_factory: Callable[[], typer.Typer], argv: Sequence[str], prog_name: 
         report("interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
+        return 1
+    except OSError as error:
+        # The toolkit's own files translate their errors; what escapes is I/O
+        # such as a full disk behind standard output.
+        if debug:
+            raise
+        where = f": {error.filename}" if error.filename else ""
+        report(f"input/output failed ({error.strerror or type(error).__name__}){where}")
         return 1
     except Exception as error:
         usage = _usage_error(error)
