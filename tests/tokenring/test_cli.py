@@ -38,6 +38,17 @@ def test_set_from_stdin_strips_exactly_one_newline(tokenring: Invoke, vault_file
     assert tokenring("get", "svc", "user").stdout == "line one\nline two\n\n"
 
 
+def test_set_refuses_an_empty_secret(vault_file: Path, soft_key: Path) -> None:
+    before = touches(soft_key)
+    refused = run("tokenring", "set", "svc", "user", input="")
+    assert refused.returncode == 2
+    assert (
+        refused.stderr.strip().splitlines()[-1] == "error: the secret is empty; nothing was stored"
+    )
+    assert touches(soft_key) == before
+    assert run("tokenring", "list").stdout == ""
+
+
 def test_set_on_a_terminal_asks_twice_without_echo(tokenring: Invoke, vault_file: Path) -> None:
     child = pexpect.spawn(script("tokenring"), ["set", "svc", "user"], encoding="utf-8", timeout=30)
     child.expect("Secret for 'user' at 'svc': ")

@@ -53,8 +53,11 @@ def serve(options: AgentOptions, *, ready_fd: int | None = None, detached: bool 
     try:
         agent = _start(options, interaction)
     except SecretsError as error:
+        if ready_fd is None:
+            raise
+        # The parent that waits on ready_fd reports the error, with this status.
         _signal_ready(ready_fd, f"error: {error}\n".encode())
-        raise
+        raise SystemExit(error.exit_code) from None
     except BaseException:
         _signal_ready(ready_fd, b"error: the agent failed to start\n")
         raise
@@ -159,8 +162,11 @@ def detach(options: AgentOptions) -> int:
         answer = verdict.read(4096)
     if answer == READY:
         return child.pid
-    child.wait()
+    status = child.wait()
     text = answer.decode("utf-8", "replace").strip()
     if text.startswith("error: "):
         text = text[len("error: ") :]
-    raise AgentError(text or f"the agent exited (status {child.returncode}) before it was ready")
+    failure = AgentError(text or f"the agent exited (status {status}) before it was ready")
+    if text and status > 0:
+        failure.exit_code = status  # the child's own verdict: no vault, wrong key...
+    raise failure

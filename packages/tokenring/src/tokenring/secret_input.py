@@ -31,7 +31,7 @@ def read_secret(
             raise UsageError("no secret was typed; nothing was stored") from None
         if not hmac.compare_digest(_utf8(first), _utf8(second)):
             raise UsageError("the two entries differ; nothing was stored")
-        return first
+        return _not_empty(first)
     try:
         text = source.read()
     except UnicodeDecodeError:
@@ -45,7 +45,7 @@ def read_secret(
     elif text.endswith("\n"):
         text = text[:-1]
     _utf8(text)
-    return text
+    return _not_empty(text)
 
 
 def _utf8(text: str) -> bytes:
@@ -55,3 +55,11 @@ def _utf8(text: str) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         raise UsageError("the secret is not UTF-8 text; nothing was stored") from None
+
+
+def _not_empty(text: str) -> str:
+    # An empty secret is almost always a mistake (`< /dev/null`, Enter twice);
+    # the keyring API can still store one on purpose.
+    if not text:
+        raise UsageError("the secret is empty; nothing was stored")
+    return text
