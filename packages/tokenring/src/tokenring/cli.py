@@ -25,7 +25,7 @@ def build_app() -> typer.Typer:
         """Show the version."""
         from importlib.metadata import version as dist_version
 
-        from tokenring.cli_common import emit
+        from secrets_common.cli.output import emit
 
         emit(dist_version("tokenring"))
 

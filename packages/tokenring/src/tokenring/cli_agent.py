@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from secrets_common.cli.output import emit
 from tokenring import remote
-from tokenring.cli_common import JsonOption, VaultOption, emit, note, vault_path
+from tokenring.cli_common import JsonOption, VaultOption, note, vault_path
 from tokenring.locations import socket_path
 
 

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from secrets_common.errors import SecretsError
 from tokenring.service import TokenRing
 
 VaultOption = Annotated[
@@ -33,23 +32,6 @@ def vault_path(vault: Path | None) -> Path:
 
 def token_ring(vault: Path | None) -> TokenRing:
     return TokenRing.from_environment(vault=vault_path(vault))
-
-
-def emit(text: str) -> None:
-    """Print ``text`` on stdout; output that cannot be written is an error, not a success.
-
-    A secret printed nowhere would have cost a touch for nothing, silently.
-    """
-    stream = sys.stdout
-    if stream is None:  # started with stdout closed (`>&-`)
-        raise SecretsError("standard output is closed: nothing could be printed")
-    try:
-        stream.write(text + "\n")
-        stream.flush()
-    except BrokenPipeError:
-        raise  # the reader went away (`| head`): the runner ends quietly
-    except OSError as error:
-        raise SecretsError(f"cannot write to standard output: {error.strerror or error}") from None
 
 
 def note(text: str) -> None:

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
+from secrets_common.cli.output import emit
 from secrets_common.errors import NotFoundError, SecretsError
-from tokenring.cli_common import JsonOption, VaultOption, emit, note, token_ring
+from tokenring.cli_common import JsonOption, VaultOption, note, token_ring
 from tokenring.secret_input import read_secret
 
 Service = Annotated[str, typer.Argument(help="The service (e.g. a URL).")]

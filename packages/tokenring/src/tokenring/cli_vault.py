@@ -9,9 +9,10 @@ from typing import Annotated
 
 import typer
 
+from secrets_common.cli.output import emit
 from secrets_common.errors import UsageError
 from tokenring import keys
-from tokenring.cli_common import JsonOption, VaultOption, emit, note, vault_path, warn
+from tokenring.cli_common import JsonOption, VaultOption, note, vault_path, warn
 from tokenring.ring import lock_timeout, open_vault
 
 NameOption = Annotated[

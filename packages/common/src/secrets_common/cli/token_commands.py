@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from secrets_common.errors import NoDeviceError, NotFoundError, SecretsError, UsageError
+from secrets_common.cli.output import emit as _emit
+from secrets_common.errors import NoDeviceError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from secrets_common.fido.devices import Authenticator
@@ -30,20 +31,6 @@ def _with_keys(use: Callable[[Sequence[Authenticator]], _T]) -> _T:
     finally:
         for authenticator in authenticators:
             authenticator.close()
-
-
-def _emit(text: str) -> None:
-    """Print ``text`` on stdout: output that cannot be written is an error, not a success."""
-    stream = sys.stdout
-    if stream is None:  # started with stdout closed (`>&-`)
-        raise SecretsError("standard output is closed: nothing could be printed")
-    try:
-        stream.write(text + "\n")
-        stream.flush()
-    except BrokenPipeError:
-        raise  # the reader went away (`| head`): the runner ends quietly
-    except OSError as error:
-        raise SecretsError(f"cannot write to standard output: {error.strerror or error}") from None
 
 
 def _describe_all(authenticators: Sequence[Authenticator]) -> list[KeyDetails]:
