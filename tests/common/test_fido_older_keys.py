@@ -36,55 +36,8 @@ GA_OPTIONS = 0x05
 GA_PIN_UV_AUTH_PARAM = 0x06
 
 
-class EditedInfo(CtapDevice):
-    """A SoftAuthenticator whose getInfo answer passes through ``edit`` first."""
-
-    def __init__(self, inner: SoftAuthenticator, edit: Callable[[dict[int, Any]], None]) -> None:
-        self._inner = inner
-        self._edit = edit
-
-    @property
-    def capabilities(self) -> int:
-        return self._inner.capabilities
-
-    def call(
-        self,
-        cmd: int,
-        data: bytes = b"",
-        event: threading.Event | None = None,
-        on_keepalive: Callable[[STATUS], None] | None = None,
-    ) -> bytes:
-        response = self._inner.call(cmd, data, event, on_keepalive)
-        if cmd == CTAPHID.CBOR and data[:1] == bytes([Ctap2.CMD.GET_INFO]) and response[0] == 0:
-            info = cbor.decode(response[1:])
-            if not isinstance(info, dict):
-                raise TypeError("getInfo must answer a map")
-            self._edit(info)
-            response = b"\0" + cbor.encode(info)
-        return response
-
-    @classmethod
-    def list_devices(cls) -> Iterator[CtapDevice]:
-        return iter(())
-
-
-def hiding(*extensions: str) -> Callable[[dict[int, Any]], None]:
-    def edit(info: dict[int, Any]) -> None:
-        info[INFO_EXTENSIONS] = [e for e in info[INFO_EXTENSIONS] if e not in extensions]
-
-    return edit
-
-
-def always_uv(info: dict[int, Any]) -> None:
-    info[INFO_OPTIONS] = {**info[INFO_OPTIONS], "alwaysUv": True}
-
-
-class InsistsOnUv(CtapDevice):
-    """A SoftAuthenticator that answers PUAT_REQUIRED to a touch without a PIN token.
-
-    Like a key whose policy changed to require UV for assertions: python-fido2
-    then retries with the PIN on its own.
-    """
+class Transport(CtapDevice):
+    """A SoftAuthenticator behind a transport that tests can bend (a real key's quirks)."""
 
     def __init__(self, inner: SoftAuthenticator) -> None:
         self._inner = inner
@@ -100,13 +53,6 @@ class InsistsOnUv(CtapDevice):
         event: threading.Event | None = None,
         on_keepalive: Callable[[STATUS], None] | None = None,
     ) -> bytes:
-        if cmd == CTAPHID.CBOR and data[:1] == bytes([Ctap2.CMD.GET_ASSERTION]):
-            request = cbor.decode(data[1:])
-            if not isinstance(request, dict):
-                raise TypeError("getAssertion takes a map")
-            wants_touch = (request.get(GA_OPTIONS) or {}).get("up", True)
-            if wants_touch and GA_PIN_UV_AUTH_PARAM not in request:
-                return bytes([CtapError.ERR.PUAT_REQUIRED])
         return self._inner.call(cmd, data, event, on_keepalive)
 
     @classmethod
@@ -114,22 +60,77 @@ class InsistsOnUv(CtapDevice):
         return iter(())
 
 
-class NobodyTouches(CtapDevice):
+class EditedInfo(Transport):
+    """A SoftAuthenticator whose getInfo answer passes through ``edit`` first."""
+
+    def __init__(self, inner: SoftAuthenticator, edit: Callable[[dict[int, Any]], None]) -> None:
+        super().__init__(inner)
+        self._edit = edit
+
+    def call(
+        self,
+        cmd: int,
+        data: bytes = b"",
+        event: threading.Event | None = None,
+        on_keepalive: Callable[[STATUS], None] | None = None,
+    ) -> bytes:
+        response = super().call(cmd, data, event, on_keepalive)
+        if cmd == CTAPHID.CBOR and data[:1] == bytes([Ctap2.CMD.GET_INFO]) and response[0] == 0:
+            info = cbor.decode(response[1:])
+            if not isinstance(info, dict):
+                raise TypeError("getInfo must answer a map")
+            self._edit(info)
+            response = b"\0" + cbor.encode(info)
+        return response
+
+
+def hiding(*extensions: str) -> Callable[[dict[int, Any]], None]:
+    def edit(info: dict[int, Any]) -> None:
+        info[INFO_EXTENSIONS] = [e for e in info[INFO_EXTENSIONS] if e not in extensions]
+
+    return edit
+
+
+def always_uv(info: dict[int, Any]) -> None:
+    info[INFO_OPTIONS] = {**info[INFO_OPTIONS], "alwaysUv": True}
+
+
+class InsistsOnUv(Transport):
+    """A SoftAuthenticator that answers PUAT_REQUIRED to a touch without a PIN token.
+
+    Like a key whose policy changed to require UV for assertions: python-fido2
+    then retries with the PIN on its own.
+    """
+
+    def call(
+        self,
+        cmd: int,
+        data: bytes = b"",
+        event: threading.Event | None = None,
+        on_keepalive: Callable[[STATUS], None] | None = None,
+    ) -> bytes:
+        if cmd == CTAPHID.CBOR and data[:1] == bytes([Ctap2.CMD.GET_ASSERTION]):
+            request = cbor.decode(data[1:])
+            if not isinstance(request, dict):
+                raise TypeError("getAssertion takes a map")
+            wants_touch = (request.get(GA_OPTIONS) or {}).get("up", True)
+            if wants_touch and GA_PIN_UV_AUTH_PARAM not in request:
+                return bytes([CtapError.ERR.PUAT_REQUIRED])
+        return super().call(cmd, data, event, on_keepalive)
+
+
+class NobodyTouches(Transport):
     """A SoftAuthenticator that waits for a touch until the request is cancelled."""
 
     def __init__(self, path: Path) -> None:
         self._event: threading.Event | None = None
-        self._inner = SoftAuthenticator(path, presence=self._wait_in_vain)
+        super().__init__(SoftAuthenticator(path, presence=self._wait_in_vain))
 
     def _wait_in_vain(self) -> bool:
         if self._event is None:
             raise RuntimeError("a touch was asked for without a way to cancel it")
         self._event.wait()  # set only by the key source's presence timeout
         return False
-
-    @property
-    def capabilities(self) -> int:
-        return self._inner.capabilities
 
     def call(
         self,
@@ -139,11 +140,7 @@ class NobodyTouches(CtapDevice):
         on_keepalive: Callable[[STATUS], None] | None = None,
     ) -> bytes:
         self._event = event
-        return self._inner.call(cmd, data, event, on_keepalive)
-
-    @classmethod
-    def list_devices(cls) -> Iterator[CtapDevice]:
-        return iter(())
+        return super().call(cmd, data, event, on_keepalive)
 
 
 def source_over(
