@@ -9,7 +9,8 @@ import platformdirs
 import pytest
 
 from secrets_common.errors import VaultError
-from secrets_common.paths import APP_NAME, ensure_private_dir, secrets_home
+from secrets_common.home import APP_NAME
+from secrets_common.paths import ensure_private_dir, secrets_home
 
 
 def test_secrets_home_variable_wins(tmp_path: Path) -> None:

@@ -6,9 +6,10 @@ on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # importing typing would slow the fast paths that import this package
 if TYPE_CHECKING:
+    from typing import Any
+
     from secrets_common.soft import SoftAuthenticator
 
 __all__ = ["SoftAuthenticator", "__version__"]

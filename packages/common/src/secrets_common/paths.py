@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from secrets_common.errors import VaultError
-
-HOME_VARIABLE = "SECRETS_HOME"
-APP_NAME = "secrets-toolkit"
+from secrets_common.home import secrets_home_text
 
 
 def secrets_home(environ: Mapping[str, str] | None = None) -> Path:
@@ -19,18 +16,7 @@ def secrets_home(environ: Mapping[str, str] | None = None) -> Path:
 
     Only computes the path; :func:`ensure_private_dir` creates it.
     """
-    env = os.environ if environ is None else environ
-    override = env.get(HOME_VARIABLE)
-    if override:
-        return Path(override).expanduser()
-    if sys.platform != "linux":
-        import platformdirs
-
-        return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    # Importing platformdirs costs more than a whole `pinpal check`; on Linux
-    # its answer is the XDG rule below (a test holds the two equal).
-    xdg = env.get("XDG_DATA_HOME", "").strip()
-    return Path(xdg or Path("~/.local/share").expanduser()) / APP_NAME
+    return Path(secrets_home_text(os.environ if environ is None else environ))
 
 
 def ensure_private_dir(path: Path) -> Path:

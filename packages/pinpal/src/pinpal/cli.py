@@ -37,6 +37,7 @@ from pinpal.terminal import TerminalConsole, calibrate_with_spinner, interruptib
 from pinpal.vaultstore import VAULT_FILE, VaultStore
 from pinpal.wording import describe, when
 from secrets_common.errors import SecretsError, UsageError
+from secrets_common.home import HOME_VARIABLE
 
 
 class NotDroppedError(SecretsError):
@@ -206,7 +207,7 @@ def build_app() -> typer.Typer:
         """Print a prompt snippet for your shell's rc file (no process per prompt)."""
         from pinpal.shellinit import snippet
 
-        environ = {k: v for k, v in os.environ.items() if k != quickcheck.HOME_VARIABLE}
+        environ = {k: v for k, v in os.environ.items() if k != HOME_VARIABLE}
         typer.echo(
             snippet(shell, quickcheck.secrets_home(environ), quickcheck.marker(os.environ)),
             nl=False,

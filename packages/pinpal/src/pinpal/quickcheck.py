@@ -13,14 +13,14 @@ import os
 import sys
 import time
 
+from secrets_common.home import secrets_home_text
+
 # typing and collections.abc are not imported at run time (see above).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import TextIO
 
-HOME_VARIABLE = "SECRETS_HOME"
-APP_NAME = "secrets-toolkit"
 MARKER_VARIABLE = "PINPAL_MARKER"
 DEFAULT_MARKER = "[pin]"
 DUE_FILE = "due"
@@ -29,16 +29,7 @@ MAX_DUE_BYTES = 64
 
 
 def secrets_home(environ: Mapping[str, str]) -> str:
-    """Same answer as :func:`secrets_common.paths.secrets_home` (a test holds them equal)."""
-    override = environ.get(HOME_VARIABLE)
-    if override:
-        return os.path.expanduser(override)
-    if sys.platform != "linux":
-        from secrets_common.paths import secrets_home as common_home
-
-        return str(common_home(environ))
-    xdg = environ.get("XDG_DATA_HOME", "").strip()
-    return os.path.join(xdg or os.path.expanduser("~/.local/share"), APP_NAME)
+    return secrets_home_text(environ)
 
 
 def due_path(environ: Mapping[str, str]) -> str:

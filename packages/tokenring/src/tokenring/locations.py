@@ -12,7 +12,9 @@ client computes the socket path before deciding whether to load anything else.
 from __future__ import annotations
 
 import os
-import sys
+
+from secrets_common.home import APP_NAME as APP_DIR
+from secrets_common.home import secrets_home_text
 
 TYPE_CHECKING = False  # see tokenring.client: typing is too heavy for the fast path
 if TYPE_CHECKING:
@@ -21,20 +23,10 @@ if TYPE_CHECKING:
 VAULT_VARIABLE = "TOKENRING_VAULT"
 SOCKET_VARIABLE = "TOKENRING_SOCKET"
 SOCKET_NAME = "tokenring.sock"
-APP_DIR = "secrets-toolkit"
 
 
 def _secrets_home(env: Mapping[str, str]) -> str:
-    override = env.get("SECRETS_HOME")
-    if override:
-        return os.path.expanduser(override)
-    if sys.platform != "linux":
-        from secrets_common.paths import secrets_home
-
-        return str(secrets_home(env))
-    # Same rule as secrets_common.paths.secrets_home on Linux, without pathlib.
-    xdg = env.get("XDG_DATA_HOME", "").strip()
-    return os.path.join(xdg or os.path.expanduser("~/.local/share"), APP_DIR)
+    return secrets_home_text(env)
 
 
 def vault_path(environ: Mapping[str, str] | None = None) -> str:
