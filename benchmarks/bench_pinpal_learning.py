@@ -1,6 +1,6 @@
 """Simulated learners of a 5-word PINPal secret: practices to learned, retention at 30 days.
 
-The scheduler is PINPal's real engine (pinpal.engine, pinpal.memory). The
+The scheduler is PINPal's real engine (pinpal.learning.engine, pinpal.learning.memory). The
 learners are simulated under this stated model, which the scheduler does not
 see:
 
@@ -40,12 +40,12 @@ import sys
 
 import attrs
 
-from pinpal import engine
-from pinpal.engine import Memorization, Stage
-from pinpal.entropy import Entropy
-from pinpal.kdf import ScryptParams, Verifier
-from pinpal.memory import DAY, HOUR
-from pinpal.secretgen import generate_words
+from pinpal.learning import engine
+from pinpal.learning.engine import Memorization, Stage
+from pinpal.learning.entropy import Entropy
+from pinpal.learning.kdf import ScryptParams, Verifier
+from pinpal.learning.memory import DAY, HOUR
+from pinpal.learning.secretgen import generate_words
 
 WORDS = 5
 DAYS = 30

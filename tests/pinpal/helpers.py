@@ -17,11 +17,11 @@ import attrs
 import pexpect
 from keyrings.alt.file import PlaintextKeyring
 
-from pinpal.entropy import Entropy
-from pinpal.kdf import SALT_LENGTH, ScryptParams, Verifier
-from pinpal.secretgen import NewSecret, generate_digits, generate_words
+from pinpal.learning.entropy import Entropy
+from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier
+from pinpal.learning.secretgen import NewSecret, generate_digits, generate_words
 from pinpal.service import Pinpal
-from pinpal.vaultstore import VAULT_FILE, VaultStore
+from pinpal.storage.vaultstore import VAULT_FILE, VaultStore
 from tests.cli import script
 
 # Cheap enough for hundreds of hypothesis examples; explicit, never patched in.

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pinpal import quickcheck
-from pinpal.duefile import write_due
-from pinpal.shellinit import snippet
+from pinpal.cli import quickcheck
+from pinpal.cli.shellinit import snippet
+from pinpal.storage.duefile import write_due
 from secrets_common.errors import UsageError
 from secrets_common.paths import secrets_home
 from tests.cli import run

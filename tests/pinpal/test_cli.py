@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pinpal import listing
+from pinpal.cli import listing
 from tests.cli import run
 from tests.pinpal.helpers import START, cli_service, finish, seed, spawn, start
 

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pinpal import engine
-from pinpal.codec import LabelEntry, encode_entry
-from pinpal.engine import DEFAULT_POLICY, Memorization, Stage
-from pinpal.memory import DAY, HOUR
-from pinpal.secretgen import NewSecret, generate_digits, generate_words
+from pinpal.learning import engine
+from pinpal.learning.engine import DEFAULT_POLICY, Memorization, Stage
+from pinpal.learning.memory import DAY, HOUR
+from pinpal.learning.secretgen import NewSecret, generate_digits, generate_words
+from pinpal.storage.codec import LabelEntry, encode_entry
 from tests.pinpal.helpers import START, seeded_entropy, tiny_verifier
 
 

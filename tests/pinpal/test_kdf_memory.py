@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pinpal import kdfcache
-from pinpal.kdf import MAX_LOG2_N, MIN_LOG2_N, ScryptParams, Verifier, calibrate
-from pinpal.memory import DAY, HOUR, MemoryModel
+from pinpal.learning.kdf import MAX_LOG2_N, MIN_LOG2_N, ScryptParams, Verifier, calibrate
+from pinpal.learning.memory import DAY, HOUR, MemoryModel
+from pinpal.storage import kdfcache
 from tests.pinpal.helpers import TINY_SCRYPT
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from pinpal.codec import CURRENT
-from pinpal.engine import Stage
-from pinpal.legacy import import_document
-from pinpal.legacyrecords import LegacyFormatError
+from pinpal.learning.engine import Stage
+from pinpal.legacy.importer import import_document
+from pinpal.legacy.records import LegacyFormatError
 from pinpal.service import Pinpal
-from pinpal.store import MemoryStore
+from pinpal.storage.codec import CURRENT
+from pinpal.storage.store import MemoryStore
 from tests.cli import run
 from tests.pinpal.helpers import TINY_SCRYPT, FakeClock, cli_service, plain_keyring, seeded_entropy
 

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pinpal.secretgen import (
+from pinpal.learning.secretgen import (
     Kind,
     existing_secret,
     generate_digits,
     generate_words,
     split_answer,
 )
-from pinpal.wordlist import eff_large_wordlist
+from pinpal.learning.wordlist import eff_large_wordlist
 from secrets_common.errors import UsageError
 from tests.pinpal.helpers import seeded_entropy
 
@@ -23,7 +23,11 @@ EFF_SHA256 = "addd35536511597a02fa0a9ff1e5284677b8883b83e986e43f15a3db996b903e"
 
 
 def test_shipped_wordlist_is_the_published_eff_list() -> None:
-    data = resources.files("pinpal").joinpath("wordlists", "eff_large_wordlist.txt").read_bytes()
+    data = (
+        resources.files("pinpal.learning")
+        .joinpath("wordlists", "eff_large_wordlist.txt")
+        .read_bytes()
+    )
     assert hashlib.sha256(data).hexdigest() == EFF_SHA256
     words = eff_large_wordlist()
     assert len(words) == len(set(words)) == 7776
@@ -31,7 +35,7 @@ def test_shipped_wordlist_is_the_published_eff_list() -> None:
 
 
 def test_licence_ships_beside_the_list() -> None:
-    text = resources.files("pinpal").joinpath("wordlists", "LICENSE-eff.txt").read_text()
+    text = resources.files("pinpal.learning").joinpath("wordlists", "LICENSE-eff.txt").read_text()
     assert "CC BY 3.0 US" in text
     assert "Electronic Frontier Foundation" in text
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import attrs
 import pytest
 
-from pinpal.codec import CURRENT, RETIRING, CorruptRecordError, decode_entry
-from pinpal.drill import drill
-from pinpal.locking import LOCK_FILE, exclusive
-from pinpal.quickcheck import read_due
-from pinpal.secretgen import NewSecret, generate_digits, generate_words
+from pinpal.cli.drill import drill
+from pinpal.cli.quickcheck import read_due
+from pinpal.learning.secretgen import NewSecret, generate_digits, generate_words
 from pinpal.service import Pinpal
-from pinpal.store import MemoryStore
+from pinpal.storage.codec import CURRENT, RETIRING, CorruptRecordError, decode_entry
+from pinpal.storage.locking import LOCK_FILE, exclusive
+from pinpal.storage.store import MemoryStore
 from secrets_common.errors import NotFoundError, UsageError
 from tests.pinpal.helpers import START, TINY_SCRYPT, FakeClock, seeded_entropy
 

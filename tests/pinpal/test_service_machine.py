@@ -12,11 +12,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from pinpal.codec import CURRENT, RETIRING
-from pinpal.quickcheck import read_due
-from pinpal.secretgen import generate_digits, generate_words
+from pinpal.cli.quickcheck import read_due
+from pinpal.learning.secretgen import generate_digits, generate_words
 from pinpal.service import Pinpal
-from pinpal.store import MemoryStore
+from pinpal.storage.codec import CURRENT, RETIRING
+from pinpal.storage.store import MemoryStore
 from tests.pinpal.helpers import TINY_SCRYPT, FakeClock, seeded_entropy
 
 LABELS = st.sampled_from(["mail", "disk", "phone"])

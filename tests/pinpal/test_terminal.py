@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pinpal.quickcheck import check, read_due
-from pinpal.secretgen import Kind
+from pinpal.cli.quickcheck import check, read_due
+from pinpal.learning.secretgen import Kind
 from tests.pinpal.helpers import cli_service, finish, spawn, start
 
 START = 1_800_000_000

@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from pinpal.kdf import ScryptParams, calibrate
-from pinpal.terminal import NoAnswerError, Spinner, TerminalConsole
+from pinpal.cli.terminal import NoAnswerError, Spinner, TerminalConsole
+from pinpal.learning.kdf import ScryptParams, calibrate
 from secrets_common.errors import UsageError
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from keyrings.alt.file import PlaintextKeyring
 
-from pinpal.store import MemoryStore, RecordStore
-from pinpal.vaultstore import VaultStore
+from pinpal.storage.store import MemoryStore, RecordStore
+from pinpal.storage.vaultstore import VaultStore
 from secrets_common.errors import NotFoundError
 from secrets_common.vault import KeyringBackend
 from tests.cli import run

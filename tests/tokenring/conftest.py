@@ -15,7 +15,7 @@ from secrets_common.vault import NewAuthenticatorSlot, Vault
 from tests.cli import script
 from tests.tokenring.invoke import Invoke, make_invoke
 from tokenring import keys, locations
-from tokenring.client import AgentUnavailable, request
+from tokenring.agent.client import AgentUnavailable, request
 
 
 def touches(key: Path) -> int:

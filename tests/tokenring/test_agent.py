@@ -24,8 +24,9 @@ from tests.tokenring.conftest import (
     touches,
 )
 from tests.tokenring.invoke import Invoke
-from tokenring import locations, protocol
-from tokenring.client import AgentUnavailable, request
+from tokenring import locations
+from tokenring.agent import protocol
+from tokenring.agent.client import AgentUnavailable, request
 
 POLL = 0.05
 PATIENCE = 15.0

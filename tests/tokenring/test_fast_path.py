@@ -6,7 +6,7 @@ import re
 
 from tests.cli import run
 from tests.tokenring.conftest import SharedAgent, touches
-from tokenring.client import request
+from tokenring.agent.client import request
 
 HEAVY = (
     "keyring",
@@ -50,8 +50,8 @@ def test_fast_get_imports_nothing_heavy(shared_agent: SharedAgent) -> None:
     assert got.stdout == "fast\n"
     assert touches(shared_agent.key) == before + 1
     modules = imported_modules(got.stderr)
-    assert "tokenring.client" in modules  # the measurement saw the fast path itself
-    assert "tokenring.cli" not in modules
+    assert "tokenring.agent.client" in modules  # the measurement saw the fast path itself
+    assert "tokenring.cli.app" not in modules
     heavy = {name for name in modules - LIGHT_CORE if name.split(".")[0] in HEAVY}
     assert heavy == set()
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.tokenring.conftest import AgentProcess, start_agent
-from tokenring.client import request
+from tokenring.agent.client import request
 
 NOBODY = 65534
 CLIENT = """

@@ -9,7 +9,7 @@ import pytest
 
 from tests.cli import script
 from tests.tokenring.conftest import SharedAgent, touches
-from tokenring.client import request
+from tokenring.agent.client import request
 
 
 def shell(redirect: str, *args: str) -> subprocess.CompletedProcess[str]:

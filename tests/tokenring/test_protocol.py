@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokenring import protocol
-from tokenring.peercred import PeerRefused, check_peer, process_name
+from tokenring.agent import protocol
+from tokenring.agent.peercred import PeerRefused, check_peer, process_name
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tokenring import wirejson
+from tokenring.agent import wirejson
 
 values = st.recursive(
     st.none()

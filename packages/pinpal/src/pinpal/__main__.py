@@ -1,7 +1,7 @@
 """Entry point of ``pinpal`` and of ``secrets pin``.
 
 Kept light: ``pinpal check`` runs in every shell prompt, so exactly that
-command line is answered by :mod:`pinpal.quickcheck` before anything heavy
+command line is answered by :mod:`pinpal.cli.quickcheck` before anything heavy
 (typer, keyring, cryptography, attrs) is imported.
 """
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def app() -> typer.Typer:
-    from pinpal.cli import build_app
+    from pinpal.cli.app import build_app
 
     return build_app()
 
@@ -27,7 +27,7 @@ def app() -> typer.Typer:
 def main(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args == ["check"]:
-        from pinpal.quickcheck import check
+        from pinpal.cli.quickcheck import check
 
         return check()
     from secrets_common.cli.running import run

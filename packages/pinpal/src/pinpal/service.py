@@ -1,8 +1,8 @@
 """PINPal's operations over a store, a clock, randomness and a hash cost.
 
-Everything that decides is in :mod:`pinpal.engine`; this module loads and
+Everything that decides is in :mod:`pinpal.learning.engine`; this module loads and
 saves label entries, keeps the due-time file current, and handles rotation.
-No prompts or printing here (see :mod:`pinpal.drill` and :mod:`pinpal.cli`).
+No prompts or printing here (see :mod:`pinpal.cli.drill` and :mod:`pinpal.cli.app`).
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from pathlib import Path
 
 import attrs
 
-from pinpal import engine
-from pinpal.codec import CURRENT, LabelEntry, decode_entry, encode_entry
-from pinpal.duefile import write_due
-from pinpal.engine import DEFAULT_POLICY, Memorization, Policy, Review
-from pinpal.entropy import SYSTEM_ENTROPY, Entropy
-from pinpal.kdf import SALT_LENGTH, ScryptParams, Verifier
-from pinpal.locking import exclusive
-from pinpal.secretgen import NewSecret
-from pinpal.store import RecordStore
+from pinpal.learning import engine
+from pinpal.learning.engine import DEFAULT_POLICY, Memorization, Policy, Review
+from pinpal.learning.entropy import SYSTEM_ENTROPY, Entropy
+from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier
+from pinpal.learning.secretgen import NewSecret
+from pinpal.storage.codec import CURRENT, LabelEntry, decode_entry, encode_entry
+from pinpal.storage.duefile import write_due
+from pinpal.storage.locking import exclusive
+from pinpal.storage.store import RecordStore
 from secrets_common.errors import NotFoundError, UsageError
 
 LABEL_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")

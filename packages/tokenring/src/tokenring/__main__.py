@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing: see tokenring.client
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing: see tokenring.agent.client
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -20,7 +20,7 @@ NO_AGENT_VARIABLE = "TOKENRING_NO_AGENT"
 
 
 def app() -> typer.Typer:
-    from tokenring.cli import build_app
+    from tokenring.cli.app import build_app
 
     return build_app()
 
@@ -49,7 +49,7 @@ def fast_get(args: Sequence[str]) -> int | None:
     if sys.stdout is None:  # started with stdout closed (`>&-`): spend no touch for nothing
         _report("standard output is closed: nothing could be printed")
         return 1
-    from tokenring import client
+    from tokenring.agent import client
     from tokenring.locations import vault_path
 
     service, user = args[1], args[2]

@@ -16,7 +16,7 @@ import os
 from secrets_common.home import APP_NAME as APP_DIR
 from secrets_common.home import secrets_home_text
 
-TYPE_CHECKING = False  # see tokenring.client: typing is too heavy for the fast path
+TYPE_CHECKING = False  # see tokenring.agent.client: typing is too heavy for the fast path
 if TYPE_CHECKING:
     from collections.abc import Mapping
 

@@ -18,7 +18,8 @@ import attrs
 
 from secrets_common.errors import NotFoundError
 from secrets_common.vault import Opener
-from tokenring import client, keys, locations, remote
+from tokenring import keys, locations
+from tokenring.agent import client, remote
 from tokenring.ring import Ring, open_vault
 
 T = TypeVar("T")

@@ -12,7 +12,9 @@ WORDLIST_SIZE = 7776
 @functools.cache
 def eff_large_wordlist() -> tuple[str, ...]:
     """The 7,776 words, in the list's order (its dice-roll order)."""
-    text = resources.files("pinpal").joinpath("wordlists", WORDLIST_FILE).read_text("utf-8")
+    text = (
+        resources.files("pinpal.learning").joinpath("wordlists", WORDLIST_FILE).read_text("utf-8")
+    )
     words = tuple(line.split("\t", 1)[1].strip() for line in text.splitlines() if line.strip())
     if len(words) != WORDLIST_SIZE or len(set(words)) != WORDLIST_SIZE:
         # A damaged installation must not silently weaken every new passphrase.

@@ -2,7 +2,7 @@
 
 It holds one integer (epoch seconds of the earliest due practice) and never
 anything about the secrets themselves. Written 0600 and atomically
-(:mod:`pinpal.privatefile`) after every change.
+(:mod:`pinpal.storage.privatefile`) after every change.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pinpal.privatefile import write_private
-from pinpal.quickcheck import DUE_FILE, STATE_DIR, read_due
-from pinpal.quickcheck import secrets_home as quick_home
+from pinpal.cli.quickcheck import DUE_FILE, STATE_DIR, read_due
+from pinpal.cli.quickcheck import secrets_home as quick_home
+from pinpal.storage.privatefile import write_private
 
 
 def state_dir(environ: Mapping[str, str] | None = None) -> Path:

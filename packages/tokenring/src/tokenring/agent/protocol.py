@@ -15,9 +15,9 @@ Standard library only: the fast ``tokenring get`` client imports this module.
 
 from __future__ import annotations
 
-from tokenring import wirejson
+from tokenring.agent import wirejson
 
-TYPE_CHECKING = False  # see tokenring.client: typing is too heavy for the fast path
+TYPE_CHECKING = False  # see tokenring.agent.client: typing is too heavy for the fast path
 if TYPE_CHECKING:
     from typing import Any, Protocol
 

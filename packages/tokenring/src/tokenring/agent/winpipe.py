@@ -4,7 +4,7 @@ The design it would follow: a named pipe ``\\\\.\\pipe\\tokenring-<user SID>``
 created with a security descriptor whose DACL grants access to the current
 user's SID only (``CreateNamedPipeW`` with ``PIPE_REJECT_REMOTE_CLIENTS``),
 the caller's identity checked with ``GetNamedPipeClientProcessId`` and its
-token, and the same frames as :mod:`tokenring.protocol`. It cannot be tested
+token, and the same frames as :mod:`tokenring.agent.protocol`. It cannot be tested
 on this project's Linux machines, so it is left out rather than shipped
 untested; on Windows every command and the keyring backend work in-process
 (one touch per read, one per write).

@@ -6,7 +6,9 @@ import typer
 
 
 def build_app() -> typer.Typer:
-    from tokenring import cli_agent, cli_entries, cli_vault
+    from tokenring.cli import agent as cli_agent
+    from tokenring.cli import entries as cli_entries
+    from tokenring.cli import vault as cli_vault
 
     app = typer.Typer(
         help="TokenRing: secrets released only after a touch of your security key.",

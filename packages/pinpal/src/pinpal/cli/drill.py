@@ -6,10 +6,10 @@ from typing import Protocol
 
 import attrs
 
-from pinpal.codec import CURRENT
-from pinpal.engine import Memorization, Review
+from pinpal.cli.wording import plural, unit
+from pinpal.learning.engine import Memorization, Review
 from pinpal.service import Due, Pinpal
-from pinpal.wording import plural, unit
+from pinpal.storage.codec import CURRENT
 
 
 class Console(Protocol):

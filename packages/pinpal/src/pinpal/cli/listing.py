@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pinpal.codec import CURRENT
-from pinpal.engine import Memorization
+from pinpal.cli.wording import describe, unit, when
+from pinpal.learning.engine import Memorization
 from pinpal.service import Pinpal
-from pinpal.wording import describe, unit, when
+from pinpal.storage.codec import CURRENT
 
 NO_SECRETS = "no secrets yet: `pinpal new LABEL` starts one."
 

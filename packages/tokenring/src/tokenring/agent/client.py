@@ -1,10 +1,10 @@
 """A small client of the TokenRing agent, on the standard library alone.
 
 ``tokenring get`` through a running agent imports only this module, the
-protocol (with :mod:`tokenring.wirejson`) and the locations: no keyring,
+protocol (with :mod:`tokenring.agent.wirejson`) and the locations: no keyring,
 cryptography, typer or attrs, and not even :mod:`json` or :mod:`re`. The
 full toolkit translates these exceptions into its own errors
-(:mod:`tokenring.remote`).
+(:mod:`tokenring.agent.remote`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import _socket
 import os
 import sys
 
-from tokenring import protocol
+from tokenring.agent import protocol
 from tokenring.locations import socket_path
 
 # Not `typing.TYPE_CHECKING`: importing typing would cost this client more
@@ -52,7 +52,7 @@ def connect(path: str | None = None) -> _socket.socket:
     """
     where = path or socket_path()
     family = getattr(_socket, "AF_UNIX", None)
-    if family is None:  # Windows: see tokenring.winpipe
+    if family is None:  # Windows: see tokenring.agent.winpipe
         raise AgentUnavailable("this platform has no Unix sockets")
     sock = _socket.socket(family, _socket.SOCK_STREAM)
     try:

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import typer
 
-from pinpal import kdfcache, quickcheck
-from pinpal.codec import CURRENT, LabelEntry
-from pinpal.drill import drill, practise
-from pinpal.duefile import state_dir
-from pinpal.entropy import SYSTEM_ENTROPY
-from pinpal.kdf import ScryptParams
-from pinpal.listing import NO_SECRETS, lines, rows
-from pinpal.secretgen import (
+from pinpal.cli import quickcheck
+from pinpal.cli.drill import drill, practise
+from pinpal.cli.listing import NO_SECRETS, lines, rows
+from pinpal.cli.terminal import TerminalConsole, calibrate_with_spinner, interruptible
+from pinpal.cli.wording import describe, when
+from pinpal.learning.entropy import SYSTEM_ENTROPY
+from pinpal.learning.kdf import ScryptParams
+from pinpal.learning.secretgen import (
     DEFAULT_WORDS,
     NewSecret,
     existing_secret,
@@ -33,9 +33,10 @@ from pinpal.secretgen import (
     generate_words,
 )
 from pinpal.service import Due, Pinpal
-from pinpal.terminal import TerminalConsole, calibrate_with_spinner, interruptible
-from pinpal.vaultstore import VAULT_FILE, VaultStore
-from pinpal.wording import describe, when
+from pinpal.storage import kdfcache
+from pinpal.storage.codec import CURRENT, LabelEntry
+from pinpal.storage.duefile import state_dir
+from pinpal.storage.vaultstore import VAULT_FILE, VaultStore
 from secrets_common.errors import SecretsError, UsageError
 from secrets_common.home import HOME_VARIABLE
 
@@ -205,7 +206,7 @@ def build_app() -> typer.Typer:
         shell: str = typer.Argument(..., help="bash, zsh or fish."),
     ) -> None:
         """Print a prompt snippet for your shell's rc file (no process per prompt)."""
-        from pinpal.shellinit import snippet
+        from pinpal.cli.shellinit import snippet
 
         environ = {k: v for k, v in os.environ.items() if k != HOME_VARIABLE}
         typer.echo(
@@ -252,7 +253,7 @@ def build_app() -> typer.Typer:
         ),
     ) -> None:
         """Carry the original PINPal's memorizations over, with their progress."""
-        from pinpal.legacy import import_from_keyring
+        from pinpal.legacy.importer import import_from_keyring
 
         for line in import_from_keyring(service(), service_name):
             console.say(line)

@@ -6,7 +6,7 @@ from typing import Any
 
 from secrets_common import errors
 from secrets_common.errors import AgentError, SecretsError
-from tokenring import client
+from tokenring.agent import client
 
 
 class AgentUnavailableError(AgentError):

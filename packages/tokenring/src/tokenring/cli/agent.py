@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from secrets_common.cli.output import emit
-from tokenring import remote
-from tokenring.cli_common import JsonOption, VaultOption, note, vault_path
+from tokenring.agent import remote
+from tokenring.cli.common import JsonOption, VaultOption, note, vault_path
 from tokenring.locations import socket_path
 
 
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
         detached: Annotated[bool, typer.Option("--detached", hidden=True)] = False,
     ) -> None:
         """Keep the vault unlocked for this session; every read still needs a touch."""
-        from tokenring import daemon
+        from tokenring.agent import daemon
         from tokenring.session import Timeouts
 
         options = daemon.AgentOptions(

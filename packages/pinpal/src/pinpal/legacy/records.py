@@ -1,7 +1,7 @@
 """The original PINPal's memorization records, converted with their progress.
 
 The original kept a JSON list of records in one keyring entry (see
-:mod:`pinpal.legacy`), in two shapes. What each field is taken to mean (the
+:mod:`pinpal.legacy.importer`), in two shapes. What each field is taken to mean (the
 original's format was never documented; these are the assumptions, and the
 tests' fixtures follow them):
 
@@ -47,11 +47,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pinpal.codec import LabelEntry
-from pinpal.engine import Memorization, Policy, Position, Stage
-from pinpal.kdf import SALT_LENGTH, ScryptParams, Verifier
-from pinpal.secretgen import Kind, chunk_size, generate_digits, generate_words, strength
+from pinpal.learning.engine import Memorization, Policy, Position, Stage
+from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier
+from pinpal.learning.secretgen import Kind, chunk_size, generate_digits, generate_words, strength
 from pinpal.service import Pinpal
+from pinpal.storage.codec import LabelEntry
 from secrets_common.errors import SecretsError
 
 # Fields only one shape has: enough to tell them apart.
@@ -160,7 +160,7 @@ def convert_v1(record: Mapping[str, Any], now: float, policy: Policy) -> Memoriz
 
 
 def _all_words(tokens: Sequence[str]) -> bool:
-    from pinpal.wordlist import eff_large_wordlist
+    from pinpal.learning.wordlist import eff_large_wordlist
 
     words = set(eff_large_wordlist())
     return all(t in words for t in tokens)

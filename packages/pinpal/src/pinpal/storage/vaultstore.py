@@ -1,9 +1,9 @@
-"""The real :class:`~pinpal.store.RecordStore`: one shared-core vault file.
+"""The real :class:`~pinpal.storage.store.RecordStore`: one shared-core vault file.
 
 The vault lives at ``SECRETS_HOME/pinpal/vault`` and is opened through a
 keyring slot: a random key kept by ``keyring`` (the OS keychain on a desktop;
 the hardware key where TokenRing is the keyring backend), asked once per
-command (:mod:`pinpal.keyringmemo`). One entry per label. The vault is
+command (:mod:`pinpal.storage.keyringmemo`). One entry per label. The vault is
 created on first write, not on a read of an empty state.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pinpal.keyringmemo import RememberingKeyring
-from pinpal.keyrings import configured_keyring
-from pinpal.store import RecordStore
+from pinpal.storage.keyringmemo import RememberingKeyring
+from pinpal.storage.keyrings import configured_keyring
+from pinpal.storage.store import RecordStore
 from secrets_common.errors import NotFoundError
 from secrets_common.vault import (
     KeyringBackend,

@@ -2,7 +2,7 @@
 
 :class:`RecordStore` is what the service needs; :class:`MemoryStore` is the
 in-process fake used by tests, checked against the protocol below. The real
-store over the shared vault is :mod:`pinpal.vaultstore`.
+store over the shared vault is :mod:`pinpal.storage.vaultstore`.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from pinpal.kdf import ScryptParams
-from pinpal.privatefile import write_private
+from pinpal.learning.kdf import ScryptParams
+from pinpal.storage.privatefile import write_private
 
 CACHE_FILE = "scrypt.json"
 

@@ -14,7 +14,7 @@ Standard library only: the fast client imports this module.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # see tokenring.client: typing is too heavy for the fast path
+TYPE_CHECKING = False  # see tokenring.agent.client: typing is too heavy for the fast path
 if TYPE_CHECKING:
     from typing import Any
 

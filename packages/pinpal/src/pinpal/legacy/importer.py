@@ -1,6 +1,6 @@
 """``pinpal import-legacy``: the original PINPal's records, found in a keyring and stored.
 
-The original kept a JSON list of records (:mod:`pinpal.legacyrecords`) in one
+The original kept a JSON list of records (:mod:`pinpal.legacy.records`) in one
 keyring entry: service ``pinpal`` or ``$PINPAL_KEYRING``, user ``storage``.
 The entry is read, never changed or removed.
 """
@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 
-from pinpal.legacyrecords import LegacyFormatError, convert
+from pinpal.legacy.records import LegacyFormatError, convert
 from pinpal.service import Pinpal
 from secrets_common.errors import NotFoundError
 from secrets_common.vault import KeyringBackend
@@ -51,7 +51,7 @@ def import_from_keyring(
     service_name: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> list[str]:
-    from pinpal.keyrings import searched_keyrings
+    from pinpal.storage.keyrings import searched_keyrings
 
     env = os.environ if environ is None else environ
     name = service_name or env.get(SERVICE_VARIABLE) or DEFAULT_SERVICE

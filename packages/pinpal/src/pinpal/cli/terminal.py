@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from pinpal.drill import Console
-from pinpal.kdf import ScryptParams, calibrate
+from pinpal.cli.drill import Console
+from pinpal.learning.kdf import ScryptParams, calibrate
 from secrets_common.errors import SecretsError, UsageError
 
 P = ParamSpec("P")
@@ -63,7 +63,7 @@ def _read_line(prompt: str) -> str:
 
 
 class TerminalConsole:
-    """The :class:`pinpal.drill.Console` of a real terminal."""
+    """The :class:`pinpal.cli.drill.Console` of a real terminal."""
 
     def say(self, text: str) -> None:
         print(text, flush=True)

@@ -22,8 +22,8 @@ import attrs
 
 from secrets_common.errors import AgentError, SecretsError
 from tokenring import keys
-from tokenring.agent import Agent, bind_socket, stderr_log
-from tokenring.hardening import harden
+from tokenring.agent.hardening import harden
+from tokenring.agent.server import Agent, bind_socket, stderr_log
 from tokenring.ring import Ring, open_vault
 from tokenring.session import Session, Timeouts
 
@@ -45,7 +45,7 @@ def serve(options: AgentOptions, *, ready_fd: int | None = None, detached: bool 
     ``detached`` (the child of :func:`detach`) lets go of the terminal then.
     """
     if sys.platform == "win32":
-        from tokenring.winpipe import serve_on_named_pipe
+        from tokenring.agent.winpipe import serve_on_named_pipe
 
         serve_on_named_pipe()
         return

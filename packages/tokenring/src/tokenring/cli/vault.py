@@ -12,7 +12,7 @@ import typer
 from secrets_common.cli.output import emit
 from secrets_common.errors import UsageError
 from tokenring import keys
-from tokenring.cli_common import JsonOption, VaultOption, note, vault_path, warn
+from tokenring.cli.common import JsonOption, VaultOption, note, vault_path, warn
 from tokenring.ring import lock_timeout, open_vault
 
 NameOption = Annotated[

@@ -27,8 +27,8 @@ from secrets_common import errors
 from secrets_common.errors import AgentError, NotFoundError, SecretsError, UsageError
 from secrets_common.paths import ensure_private_dir
 from secrets_common.vault import VaultRekeyedError
-from tokenring import protocol
-from tokenring.peercred import PeerCredentials, PeerRefused, check_peer, process_name
+from tokenring.agent import protocol
+from tokenring.agent.peercred import PeerCredentials, PeerRefused, check_peer, process_name
 from tokenring.session import Ring, Session
 
 T = TypeVar("T")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pinpal.engine import Memorization
-from pinpal.secretgen import Kind
+from pinpal.learning.engine import Memorization
+from pinpal.learning.secretgen import Kind
 
 
 def unit(record: Memorization) -> str:

@@ -10,7 +10,7 @@ Tokens are introduced a chunk at a time: the next chunk is hidden once every
 token already in training is stable enough (``Policy.introduce_at``), and a
 hidden token is forgotten once it is stable enough (``Policy.forget_at``).
 When all are forgotten the secret is learned and the record holds no token.
-Stabilities and the schedule come from :mod:`pinpal.memory`. No clock, no
+Stabilities and the schedule come from :mod:`pinpal.learning.memory`. No clock, no
 randomness, no I/O here: time is a parameter.
 """
 
@@ -21,9 +21,9 @@ import hmac
 
 import attrs
 
-from pinpal.kdf import Verifier
-from pinpal.memory import DAY, DEFAULT_MODEL, MemoryModel
-from pinpal.secretgen import Kind, NewSecret, chunk_size, split_answer
+from pinpal.learning.kdf import Verifier
+from pinpal.learning.memory import DAY, DEFAULT_MODEL, MemoryModel
+from pinpal.learning.secretgen import Kind, NewSecret, chunk_size, split_answer
 
 SHOWN_PLACEHOLDER = "°"
 FORGOTTEN_PLACEHOLDER = "•"

@@ -10,8 +10,8 @@ import typer
 
 from secrets_common.cli.output import emit
 from secrets_common.errors import NotFoundError, SecretsError
-from tokenring.cli_common import JsonOption, VaultOption, note, token_ring
-from tokenring.secret_input import read_secret
+from tokenring.cli.common import JsonOption, VaultOption, note, token_ring
+from tokenring.cli.secret_input import read_secret
 
 Service = Annotated[str, typer.Argument(help="The service (e.g. a URL).")]
 User = Annotated[str, typer.Argument(help="The user name at that service.")]

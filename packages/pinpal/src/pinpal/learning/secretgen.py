@@ -8,8 +8,8 @@ import re
 
 import attrs
 
-from pinpal.entropy import Entropy
-from pinpal.wordlist import WORDLIST_SIZE, eff_large_wordlist
+from pinpal.learning.entropy import Entropy
+from pinpal.learning.wordlist import WORDLIST_SIZE, eff_large_wordlist
 from secrets_common.errors import UsageError
 
 MAX_WORDS = 24

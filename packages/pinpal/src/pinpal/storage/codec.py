@@ -19,9 +19,9 @@ from typing import Any
 
 import attrs
 
-from pinpal.engine import Memorization, Position, Stage
-from pinpal.kdf import ScryptParams, Verifier
-from pinpal.secretgen import Kind
+from pinpal.learning.engine import Memorization, Position, Stage
+from pinpal.learning.kdf import ScryptParams, Verifier
+from pinpal.learning.secretgen import Kind
 from secrets_common.errors import SecretsError
 
 FORMAT_NAME = "pinpal-label"

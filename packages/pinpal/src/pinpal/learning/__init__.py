@@ -1,0 +1,1 @@
+"""How PINPal learns: the engine, its memory model, new secrets and the slow hash."""

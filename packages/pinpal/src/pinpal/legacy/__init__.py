@@ -1,0 +1,1 @@
+"""Reading what the original PINPal stored, and moving it here."""

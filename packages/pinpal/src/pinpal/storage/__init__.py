@@ -1,0 +1,1 @@
+"""Where PINPal keeps things: the vault, the keyring choice, the due file, small state files."""

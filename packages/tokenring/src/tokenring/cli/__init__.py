@@ -1,0 +1,1 @@
+"""The `tokenring` (= `secrets ring`) command line: typer groups and secret input."""
