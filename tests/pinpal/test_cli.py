@@ -49,7 +49,7 @@ def test_drop_asks_first(env: dict[str, str]) -> None:
 def test_secrets_pin_is_the_same_tool(env: dict[str, str]) -> None:
     bare = run("secrets", "pin", env=env)
     assert bare.returncode == 0, bare.stderr
-    assert bare.stdout == "no secrets yet: `pinpal new LABEL` starts one.\n"
+    assert bare.stdout == "no secrets yet: `secrets pin new LABEL` starts one.\n"
     assert run("secrets", "pin", "check", env=env).stdout == ""
     helped = run("secrets", "pin", "--help", env=env)
     for command in ("new", "drill", "check", "shell-init", "list", "drop", "rotate"):

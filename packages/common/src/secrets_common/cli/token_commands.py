@@ -135,12 +135,9 @@ def _info_lines(details: KeyDetails) -> list[tuple[str, str]]:
 
 
 def build_app() -> typer.Typer:
-    app = typer.Typer(
-        help="Security keys: list them, inspect them.",
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-    )
+    from secrets_common.cli.apps import new_app
+
+    app = new_app("Security keys: list them, inspect them.")
 
     # A callback keeps typer from collapsing a one-command group into that command.
     @app.callback()
@@ -151,7 +148,12 @@ def build_app() -> typer.Typer:
     def list_(
         as_json: bool = typer.Option(False, "--json", help="A JSON list of objects."),
     ) -> None:
-        """List the connected security keys: name, transport, hmac-secret, PIN."""
+        """List the connected security keys: name, transport, hmac-secret, PIN.
+
+        In the HMAC-SECRET column, "yes (+mc)" means the key also has
+        hmac-secret-mc: it derives a secret while it makes a credential, so
+        enrolling it takes one touch instead of two.
+        """
         details = _with_keys(_describe_all)
         if as_json:
             _emit(json.dumps([{"index": n, **d.summary()} for n, d in enumerate(details, 1)]))
@@ -179,7 +181,9 @@ def build_app() -> typer.Typer:
     @app.command("info")
     def info(
         key: str | None = typer.Argument(
-            None, help="Which key: its number in `secrets token list`, or (part of) its name."
+            None,
+            metavar="KEY",
+            help="Which key: its number in `secrets token list`, or (part of) its name.",
         ),
         as_json: bool = typer.Option(False, "--json", help="A JSON object."),
     ) -> None:

@@ -10,6 +10,7 @@ from pinpal.cli.wording import plural, unit
 from pinpal.learning.engine import Memorization, Review
 from pinpal.service import Due, Pinpal
 from pinpal.storage.codec import CURRENT
+from secrets_common.cli.invocation import command
 
 
 class Console(Protocol):
@@ -50,7 +51,7 @@ def practise(service: Pinpal, due: Due, console: Console) -> tuple[bool, bool]:
             if record.learned:
                 console.say(
                     f"PINPal cannot show a learned secret. If it is lost, "
-                    f"`rotate {due.label}` starts a new one."
+                    f"`{command('pinpal', 'rotate', due.label)}` starts a new one."
                 )
     return False, False
 

@@ -9,8 +9,12 @@ from pinpal.cli.wording import describe, unit, when
 from pinpal.learning.engine import Memorization
 from pinpal.service import Pinpal
 from pinpal.storage.codec import CURRENT
+from secrets_common.cli.invocation import command
 
-NO_SECRETS = "no secrets yet: `pinpal new LABEL` starts one."
+
+def no_secrets() -> str:
+    """What ``list`` and ``drill`` say before there is anything to practise."""
+    return f"no secrets yet: `{command('pinpal', 'new')} LABEL` starts one."
 
 
 def row(label: str, role: str, record: Memorization, pinpal: Pinpal, now: float) -> dict[str, Any]:
@@ -50,4 +54,4 @@ def line(item: dict[str, Any], now: float) -> str:
 
 
 def lines(found: list[dict[str, Any]], now: float) -> list[str]:
-    return [line(item, now) for item in found] if found else [NO_SECRETS]
+    return [line(item, now) for item in found] if found else [no_secrets()]

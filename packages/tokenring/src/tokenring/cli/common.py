@@ -16,6 +16,7 @@ VaultOption = Annotated[
     Path | None,
     typer.Option(
         "--vault",
+        metavar="PATH",
         envvar="TOKENRING_VAULT",
         help="The vault file (default: $SECRETS_HOME/tokenring/vault).",
         show_default=False,

@@ -18,7 +18,10 @@ from tokenring.ring import lock_timeout, open_vault
 NameOption = Annotated[
     str | None,
     typer.Option(
-        "--name", help="A name for the key slot (default: key-1, key-2, ...).", show_default=False
+        "--name",
+        metavar="NAME",
+        help="A name for the key slot (default: key-1, key-2, ...).",
+        show_default=False,
     ),
 ]
 
@@ -139,7 +142,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("remove-slot")
     def remove_slot(
-        slot: Annotated[str, typer.Argument(help="The slot's name (see `slots`).")],
+        slot: Annotated[str, typer.Argument(metavar="SLOT", help="The slot's name (see `slots`).")],
         vault: VaultOption = None,
     ) -> None:
         """Remove a key slot (never the last one)."""
@@ -162,7 +165,11 @@ def register(app: typer.Typer) -> None:
     def import_legacy(
         legacy: Annotated[
             Path,
-            typer.Argument(help="A vault file of the original TokenRing.", show_default=False),
+            typer.Argument(
+                metavar="LEGACY_VAULT",
+                help="A vault file of the original TokenRing.",
+                show_default=False,
+            ),
         ],
         vault: VaultOption = None,
         name: NameOption = None,
