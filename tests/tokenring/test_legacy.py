@@ -287,3 +287,24 @@ def test_files_that_never_end_are_refused_at_once(tmp_path: Path, where: str) ->
     assert got.returncode == 4
     assert got.stderr.splitlines()[-1].startswith("error: ")
     assert touches(key) == 0
+
+
+def test_without_a_path_the_originals_own_place_is_read(original: Original, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "python_keyring").mkdir(parents=True)
+    shutil.copyfile(original.vault, data / "python_keyring" / "keyring.tokenvault")
+    env = {**original.env, "XDG_DATA_HOME": str(data)}
+    imported = run("tokenring", "import-legacy", env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert f"imported {len(original.entries)} entries" in imported.stderr
+    missing = run(
+        "tokenring",
+        "import-legacy",
+        "--vault",
+        str(tmp_path / "another-vault"),
+        env={**env, "XDG_DATA_HOME": str(tmp_path)},
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [
+        f"error: no file {tmp_path / 'python_keyring' / 'keyring.tokenvault'}"
+    ]
