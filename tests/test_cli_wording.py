@@ -96,3 +96,21 @@ def test_a_debug_variable_of_another_word_is_a_usage_error() -> None:
     assert result.stderr == (
         "error: SECRETS_DEBUG must be 1, true or yes (or 0, false, no), not 'maybe'\n"
     )
+
+
+def _top_level_imports(script: str, *args: str) -> set[str]:
+    from tests.tokenring.test_fast_path import imported_modules
+
+    result = run(script, *args, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0, result.stderr
+    return {name.split(".")[0] for name in imported_modules(result.stderr)}
+
+
+@pytest.mark.parametrize("script", ["tokenring", "pinpal"])
+def test_version_imports_no_cli_framework(script: str) -> None:
+    assert not _top_level_imports(script, "--version") & {"typer", "rich", "pydantic", "attrs"}
+
+
+def test_help_imports_neither_rich_nor_pydantic_nor_the_vault() -> None:
+    modules = _top_level_imports("tokenring", "--help")
+    assert not modules & {"rich", "pydantic", "cryptography", "keyring", "fido2", "attrs"}

@@ -11,9 +11,7 @@ import typer
 
 from secrets_common.cli.output import emit
 from secrets_common.errors import UsageError
-from tokenring import keys
 from tokenring.cli.common import JsonOption, VaultOption, note, vault_path, warn
-from tokenring.ring import lock_timeout, open_vault
 
 NameOption = Annotated[
     str | None,
@@ -69,6 +67,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create the vault and enrol your security key in it (one touch)."""
         from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot, Vault
+        from tokenring import keys
+        from tokenring.ring import lock_timeout
 
         path = vault_path(vault)
         if path.exists():
@@ -101,6 +101,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add a backup security key (connect an enrolled key and the new one)."""
         from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot
+        from tokenring import keys
+        from tokenring.ring import open_vault
 
         opened = open_vault(vault_path(vault))
         source = keys.key_source()
@@ -126,6 +128,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def slots(vault: VaultOption = None, as_json: JsonOption = False) -> None:
         """List the key slots that open the vault (no touch)."""
+        from tokenring.ring import open_vault
+
         opened = open_vault(vault_path(vault))
         found = opened.slots()
         if as_json:
@@ -146,6 +150,9 @@ def register(app: typer.Typer) -> None:
         vault: VaultOption = None,
     ) -> None:
         """Remove a key slot (never the last one)."""
+        from tokenring import keys
+        from tokenring.ring import open_vault
+
         opened = open_vault(vault_path(vault))
         opened.unlock(keys.opener(), reason=f"remove the slot {slot!r}")
         opened.remove_slot(slot)
@@ -155,6 +162,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def rotate(vault: VaultOption = None) -> None:
         """Re-key the vault: new salts and keys for every slot, entries unchanged."""
+        from tokenring import keys
+        from tokenring.ring import open_vault
+
         opened = open_vault(vault_path(vault))
         code = opened.rotate(keys.opener(), reason=f"re-key {opened.path}")
         note(f"re-keyed {opened.path}")
