@@ -75,17 +75,12 @@ def selection_from(environ: Mapping[str, str] | None = None) -> Selection:
     env = os.environ if environ is None else environ
     selection = parse_selection(env.get(VARIABLE))
     if selection.is_soft:
-        from secrets_common.soft.session import (
-            PRESENCE_DENY,
-            PRESENCE_VARIABLE,
-            presence_setting,
-        )
+        from secrets_common.soft.presence import check_setting
 
-        if presence_setting(env) not in ("", PRESENCE_DENY):
-            raise UsageError(
-                f"{PRESENCE_VARIABLE}={env[PRESENCE_VARIABLE]!r} is not understood:"
-                f" set it to {PRESENCE_DENY} to refuse every touch, or leave it unset"
-            )
+        try:
+            check_setting(env)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
     return selection
 
 
