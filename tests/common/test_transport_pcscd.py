@@ -16,7 +16,7 @@ import pytest
 from fido2.pcsc import CtapPcscDevice
 
 from secrets_common.errors import PresenceError
-from secrets_common.fido.devices import hardware_authenticators
+from secrets_common.fido.devices import Authenticator, hardware_authenticators, soft_authenticators
 from secrets_common.fido.interaction import RecordingInteraction
 from secrets_common.fido.source import FidoKeySource
 from tests.cli import run
@@ -127,3 +127,30 @@ def test_emulate_stops_cleanly_on_sigterm_and_keeps_the_touches(
     lines = (tmp_path / "emulate.err").read_text().splitlines()
     assert lines[0].startswith("warning: using the software authenticator")
     assert "Traceback" not in "\n".join(lines)
+
+
+@pytest.mark.parametrize("choice", [0, 1], ids=["hid", "nfc"])
+def test_a_chooser_between_a_hid_key_and_an_nfc_key(
+    card: Emulator, tmp_path: Path, choice: int
+) -> None:
+    nfc = tmp_path / "nfc-key.json"
+    hid = tmp_path / "hid-key.json"
+
+    def discover() -> list[Authenticator]:
+        return [*soft_authenticators([hid], hid={hid}), *hardware_authenticators()]
+
+    interaction = RecordingInteraction(choice=choice)
+    source = FidoKeySource(discover=discover, interaction=interaction)
+    enrolled = source.enroll(rp_id=RP_ID, user_name="a", salts=[SALT], reason="enrol")
+    [offered] = interaction.choices
+    assert offered[0] == f"SoftAuthenticator (HID) ({hid})"
+    assert offered[1].startswith("NFC security key (Virtual PCD")
+    chosen, other = (hid, nfc) if choice == 0 else (nfc, hid)
+    assert touches(chosen) == 1
+    assert touches(other) == 0
+    # Reading finds the key holding the credential by itself: no second question.
+    derived = source.derive([enrolled.credential], [SALT], reason="read")
+    assert derived.outputs == enrolled.outputs
+    assert len(interaction.choices) == 1
+    assert touches(chosen) == 2
+    assert touches(other) == 0
