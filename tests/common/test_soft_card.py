@@ -151,14 +151,19 @@ def test_a_touch_never_given_is_cancelled_by_the_reader(
 ) -> None:
     """NFCCTAP_GETRESPONSE with P1 = 0x11 ends the wait with KEEPALIVE_CANCEL."""
     key = SoftKey(tmp_path / "key.json", connect=lambda p: pcsc_device(p)[0])
-    enrolment = key.enroll()
+    key.enroll()
     monkeypatch.setenv("SECRETS_SOFT_PRESENCE", "after:3600")
     card: FidoCard = card_for(key.path)
     card.power_on()
     card.transmit(SELECT)
     request = Ctap2.CMD.SELECTION.to_bytes(1, "big")
-    first = card.transmit(bytes.fromhex("80108000") + bytes([len(request)]) + request + b"\x00")
-    assert first == b"\x02\x91\x00"  # waiting for the touch: STATUS_UPNEEDED
+    answer = card.transmit(bytes.fromhex("80108000") + bytes([len(request)]) + request + b"\x00")
+    # STATUS_PROCESSING (01) first only on a slow machine; then UPNEEDED (02).
+    for _poll in range(600):
+        if answer != b"\x01\x91\x00":
+            break
+        answer = card.transmit(bytes.fromhex("8011000000"))
+    assert answer == b"\x02\x91\x00"  # waiting for the touch: STATUS_UPNEEDED
     answer = card.transmit(bytes.fromhex("8011110000"))
     for _poll in range(600):
         if sw(answer) != 0x9100:
@@ -166,7 +171,6 @@ def test_a_touch_never_given_is_cancelled_by_the_reader(
         answer = card.transmit(bytes.fromhex("8011000000"))
     assert answer == bytes([CtapError.ERR.KEEPALIVE_CANCEL]) + b"\x90\x00"
     assert key.touches() == 1
-    del enrolment
 
 
 def test_python_fido2_cancels_through_the_card_when_its_event_is_set(
@@ -179,10 +183,11 @@ def test_python_fido2_cancels_through_the_card_when_its_event_is_set(
 
     def keepalive(status: int) -> None:
         seen.append(status)
-        cancelled.set()  # as the key source's presence timeout does, once it waits
+        if status == STATUS.UPNEEDED:
+            cancelled.set()  # as the key source's presence timeout does, once it waits
 
     with pytest.raises(CtapError) as caught:
         Ctap2(device).selection(event=cancelled, on_keepalive=keepalive)
     assert caught.value.code == CtapError.ERR.KEEPALIVE_CANCEL
-    assert seen == [STATUS.UPNEEDED]
+    assert seen[-1] == STATUS.UPNEEDED  # after STATUS_PROCESSING only on a slow machine
     assert SoftKey(tmp_path / "key.json").touches() == 0

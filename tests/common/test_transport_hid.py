@@ -100,7 +100,9 @@ def test_each_touch_is_announced_by_an_upneeded_keepalive_before_the_answer(
     device = CtapHidDevice(key.descriptor(), handle)
     statuses: list[int] = []
     Ctap2(device).selection(on_keepalive=statuses.append)
-    assert statuses == [STATUS.UPNEEDED]
+    # Only a slow machine adds STATUS_PROCESSING before it.
+    assert statuses[-1] == STATUS.UPNEEDED
+    assert statuses.count(STATUS.UPNEEDED) == 1
     kinds = [report[4] for report in handle.read]
     assert kinds[-2:] == [0x80 | CTAPHID.KEEPALIVE, 0x80 | CTAPHID.CBOR]
 
@@ -252,3 +254,32 @@ def test_ctrl_c_while_the_hid_key_waits_cancels_and_exits_130(tmp_path: Path) ->
     assert rest == "error: interrupted\n"
     assert out == ""
     assert touches(path) == 0
+
+
+def test_init_on_a_busy_channel_abandons_its_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECRETS_SOFT_PRESENCE", "after:3600")
+    key = SoftHidKey(tmp_path / "key.json")
+    handle = key.connect()
+    handle.write_packet(packet(BROADCAST, 0x80 | CTAPHID.INIT, b"\x00\x08", b"abcdefgh"))
+    channel = struct.unpack(">I", handle.read_packet()[15:19])[0]
+    handle.write_packet(packet(channel, 0x80 | CTAPHID.CBOR, b"\x00\x01", 0x0B))  # selection
+    assert handle.read_packet()[4:8] == bytes([0x80 | CTAPHID.KEEPALIVE, 0, 1, STATUS.UPNEEDED])
+    handle.write_packet(packet(channel, 0x80 | CTAPHID.INIT, b"\x00\x08", b"resync!!"))
+    reply = handle.read_packet()
+    while reply[4] == 0x80 | CTAPHID.KEEPALIVE:  # sent before the INIT arrived
+        reply = handle.read_packet()
+    assert reply[4] == 0x80 | CTAPHID.INIT
+    assert reply[7:15] == b"resync!!"
+    handle.write_packet(packet(channel, 0x80 | CTAPHID.PING, b"\x00\x02", b"hi"))
+    assert handle.read_packet()[4:9] == b"\x81\x00\x02hi"
+    monkeypatch.delenv("SECRETS_SOFT_PRESENCE")
+    handle.write_packet(packet(channel, 0x80 | CTAPHID.CBOR, b"\x00\x01", 0x04))  # getInfo
+    reply = handle.read_packet()
+    while reply[4] == 0x80 | CTAPHID.KEEPALIVE:  # STATUS_PROCESSING, on a slow machine
+        assert reply[7] == STATUS.PROCESSING
+        reply = handle.read_packet()
+    assert reply[4] == 0x80 | CTAPHID.CBOR
+    assert reply[7] == 0
+    assert touches(tmp_path / "key.json") == 0

@@ -206,10 +206,13 @@ class SoftHidKey:
         if channel == BROADCAST:
             allocated = self._allocate(connection)
         elif channel in self._channels:
-            # Resynchronisation: whatever the channel was sending is dropped.
+            # Resynchronisation: the channel's transaction is abandoned.
             allocated = channel
             if self._assembly is not None and self._assembly.channel == channel:
                 self._assembly = None
+            if self._job is not None and self._job_channel == channel:
+                self._job.cancel()
+                self._job = None  # its answer, when it comes, goes nowhere
         else:
             self._error(connection, channel, ERR_INVALID_CHANNEL)
             return
@@ -245,14 +248,18 @@ class SoftHidKey:
             self._error(connection, channel, ERR_INVALID_CMD)
 
     def _start(self, channel: int, request: bytes) -> None:
+        job: Job | None = None
+
         def on_status(status: STATUS) -> None:
             # Sent at once, so that even a touch granted at once was asked for.
             with self._lock:
-                if self._job is not None and self._job_channel == channel:
+                if self._job is not None and self._job is job:
                     self._keepalive(channel, status)
 
         def on_done(job: Job) -> None:
             with self._lock:
+                if self._job is not job:
+                    return  # abandoned by a resynchronising INIT
                 owner = self._channels.get(channel)
                 if owner is not None:
                     if job.error is not None:
@@ -262,9 +269,11 @@ class SoftHidKey:
                 self._job = None
 
         self._job_channel = channel
-        self._job = Job(self._device, request, on_status=on_status, on_done=on_done)
+        # The callbacks wait for the lock held here, so they see ``job`` set.
+        job = Job(self._device, request, on_status=on_status, on_done=on_done)
+        self._job = job
         threading.Thread(
-            target=self._tick, args=(self._job, channel), name="soft-hid-keepalive", daemon=True
+            target=self._tick, args=(job, channel), name="soft-hid-keepalive", daemon=True
         ).start()
 
     def _tick(self, job: Job, channel: int) -> None:
