@@ -161,16 +161,23 @@ def register(app: typer.Typer) -> None:
     @app.command("import-legacy")
     def import_legacy(
         legacy: Annotated[
-            Path,
-            typer.Argument(help="A vault file of the original TokenRing.", show_default=False),
-        ],
+            Path | None,
+            typer.Argument(
+                help="A vault file of the original TokenRing (default: where it kept one,"
+                " keyring.tokenvault in keyring's data directory).",
+                show_default=False,
+            ),
+        ] = None,
         vault: VaultOption = None,
         name: NameOption = None,
         recovery_code: RecoveryOption = None,
     ) -> None:
         """Re-encrypt every entry of an original TokenRing vault into a new vault."""
+        from tokenring.legacy import default_legacy_path
         from tokenring.legacy import import_legacy as run_import
 
+        if legacy is None:
+            legacy = default_legacy_path()
         report = run_import(
             legacy,
             vault_path(vault),
