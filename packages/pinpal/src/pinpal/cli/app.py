@@ -27,6 +27,7 @@ from pinpal.learning.entropy import SYSTEM_ENTROPY
 from pinpal.learning.kdf import ScryptParams
 from pinpal.learning.secretgen import (
     DEFAULT_WORDS,
+    Kind,
     NewSecret,
     existing_secret,
     generate_digits,
@@ -38,18 +39,16 @@ from pinpal.storage.codec import CURRENT, LabelEntry
 from pinpal.storage.duefile import state_dir
 from pinpal.storage.vaultstore import VAULT_FILE, VaultStore
 from secrets_common.cli.invocation import command
-from secrets_common.errors import SecretsError, UsageError
+from secrets_common.errors import UsageError
 from secrets_common.home import HOME_VARIABLE
-
-
-class NotDroppedError(SecretsError):
-    """The user answered no to ``drop``'s question."""
 
 
 def _hash_cost(directory: Path) -> Callable[[], ScryptParams]:
     # Asked for lazily: commands that hash nothing never calibrate.
     return functools.cache(lambda: kdfcache.load_or_calibrate(directory, calibrate_with_spinner))
 
+
+WEAK_BITS = 50
 
 # Far enough for any rehearsal, near enough that a due time stays a short integer.
 LATEST_TIME = 2.0**40
@@ -83,6 +82,12 @@ def introduce(
     record = entry.current
     unknown = " (strength unknown: you chose it)" if record.bits is None else ""
     console.say(f"{entry.label}: {describe(record)}{unknown}")
+    # A PIN's length is the device's to decide; a passphrase's is the user's.
+    if record.kind is Kind.WORDS and record.bits is not None and record.bits < WEAK_BITS:
+        console.say(
+            f"warning: {record.bits:.1f} bits is weak for a passphrase; "
+            f"{WEAK_BITS} or more (4+ words) resists offline guessing."
+        )
     if existing:
         # The two entries just typed are its first practice.
         pinpal.answer(entry.label, CURRENT, secret.text)
@@ -203,6 +208,16 @@ def build_app() -> typer.Typer:
         """Practise every secret that is due (also: no command at all)."""
         run_drill(label)
 
+    @app.command("test")
+    @interruptible
+    def test_command(
+        label: str = typer.Argument(..., help="The secret to check yourself on."),
+    ) -> None:
+        """Check yourself on LABEL now, due or not (e.g. before a trip)."""
+        pinpal = service()
+        entry = pinpal.entry(label)
+        practise(pinpal, Due(label, CURRENT, entry.current), console)
+
     @app.command()
     def check() -> None:
         """Print a marker when practice is due (for a prompt; always exits 0)."""
@@ -246,7 +261,9 @@ def build_app() -> typer.Typer:
         pinpal = service()
         pinpal.entry(label)
         if not yes and not console.confirm(f"drop {label!r} and all its progress?"):
-            raise NotDroppedError(f"{label!r} was kept")
+            # The user's own answer, not a failure.
+            console.say(f"kept {label!r}: nothing was dropped.")
+            return
         pinpal.drop(label)
         console.say(f"dropped {label!r}.")
 

@@ -32,6 +32,8 @@ def row(label: str, role: str, record: Memorization, pinpal: Pinpal, now: float)
         "learned": record.learned,
         "practices": record.practices,
         "streak": record.streak,
+        "success_rate": None if record.success_rate is None else round(record.success_rate, 3),
+        "last_practices": [math.floor(moment) for moment in record.history],
         "due": math.ceil(due),
         "due_now": due <= now,
         "description": describe(record),
