@@ -33,6 +33,7 @@ def post_freedesktop(summary: str, body: str, bus: str = "SESSION") -> None:
     """Notify on the session bus; raises :class:`NotificationUnavailable`."""
     from jeepney import DBusAddress, DBusErrorResponse, new_method_call
     from jeepney.io.blocking import open_dbus_connection
+    from jeepney.wrappers import unwrap_msg
 
     address = DBusAddress(NOTIFICATIONS_PATH, bus_name=NOTIFICATIONS, interface=NOTIFICATIONS)
     # The body may be read as markup (the spec's body-markup): labels are text.
@@ -57,7 +58,9 @@ def post_freedesktop(summary: str, body: str, bus: str = "SESSION") -> None:
         raise NotificationUnavailable(f"no D-Bus session bus to connect to ({error})") from None
     try:
         with connection:
-            connection.send_and_get_reply(message, timeout=SEND_TIMEOUT, unwrap=True)
+            reply = connection.send_and_get_reply(message, timeout=SEND_TIMEOUT)
+            # jeepney 0.9 dropped unwrap=True; unwrap_msg raises for an error reply.
+            unwrap_msg(reply)
     except DBusErrorResponse as error:
         raise NotificationUnavailable(
             f"no notification server on the session bus ({error.name})"
