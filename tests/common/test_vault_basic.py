@@ -199,7 +199,8 @@ def test_slots_enroll_and_remove(path: Path, keyring: MemoryKeyring) -> None:
     exposed = vault.remove_slot("keyring", keyring=keyring, opener=Opener(keyring=second))
     assert exposed == 1
     assert keyring.store == {}
-    assert second.store != before and len(second.store) == 1
+    assert second.store != before
+    assert len(second.store) == 1
     assert Vault.open(path).read("a", Opener(keyring=second), reason="test") == b"1"
     with pytest.raises(UsageError, match="'laptop' is the last slot"):
         vault.remove_slot("laptop")

@@ -102,7 +102,8 @@ def test_fixture_accepts_writes(fixture: tuple[Path, dict[str, object]]) -> None
         new_code = vault.upgrade(
             Opener(recovery_code=code, keyring=fixture_keyring(expected)), reason="upgrade"
         )
-        assert new_code is not None and new_code != code
+        assert new_code is not None
+        assert new_code != code
         code = new_code
     opener = Opener(recovery_code=code)
     vault.unlock(opener, reason="fixture")
@@ -139,8 +140,9 @@ def test_v1_fixture_upgrades_with_every_entry(tmp_path: Path) -> None:
         spent = touches(state)
         assert upgraded.read(name, key, reason="read") == value
         assert touches(state) == spent + 1
-    assert read_everything(Vault.open(copy / "vault"), Opener(recovery_code=code)) == entries
-    assert read_everything(Vault.open(copy / "vault"), Opener(keyring=keyring)) == entries
+    for opener in (Opener(recovery_code=code), Opener(keyring=keyring)):
+        opened = Vault.open(copy / "vault").unlock(opener, reason="read")
+        assert read_everything(opened, opener) == entries
     assert [(s.name, s.role) for s in upgraded.slots()][-1] == ("soft key", "everyday")
 
 
