@@ -54,7 +54,7 @@ from secrets_common.vault.opener import (
     Opener,
     ScryptParams,
 )
-from secrets_common.vault.rollback import GenerationLog, default_log
+from secrets_common.vault.rollback import GenerationLog, RollbackError, default_log
 from secrets_common.vault.storage import Stamp, VaultFile
 
 if TYPE_CHECKING:
@@ -1456,16 +1456,29 @@ class Vault:
         """Take ``index_key`` and decrypt the current index with it."""
         if index_key is None:
             raise VaultError(f"the index key of {self.path} was not released")
-        self._entries, self._generation = self._open_index(self._loaded, index_key)
+        self._entries, self._generation, self._loaded = self._open_index(self._loaded, index_key)
         self._index_key = index_key
 
-    def _open_index(self, loaded: _Loaded, index_key: bytes) -> tuple[dict[str, bytes], int]:
-        """The records and generation of ``loaded``, after the rollback check."""
-        entries, generation = _open_index(self._file.path, loaded, index_key)
-        vault_id = loaded.header.vault_id.hex()
-        self._guard.check(self.path, vault_id, generation)
-        self._guard.record(self.path, vault_id, generation)
-        return entries, generation
+    def _open_index(
+        self, loaded: _Loaded, index_key: bytes
+    ) -> tuple[dict[str, bytes], int, _Loaded]:
+        """The records and generation of ``loaded`` (or a newer file), after the rollback check."""
+        for _ in range(5):
+            entries, generation = _open_index(self._file.path, loaded, index_key)
+            vault_id = loaded.header.vault_id.hex()
+            try:
+                self._guard.check(self.path, vault_id, generation)
+            except RollbackError:
+                # A writer may have replaced the file and logged its generation
+                # between our read and our check: only a file that is still
+                # the one we read is a rollback.
+                if self._file.stamp() == loaded.stamp:
+                    raise
+                loaded = _load(self._file)
+                continue
+            self._guard.record(self.path, vault_id, generation)
+            return entries, generation, loaded
+        raise VaultError(f"{self.path} keeps changing; try again")
 
     def _refresh(self) -> None:
         """Re-read the file if another process replaced it since we last looked."""
@@ -1487,7 +1500,7 @@ class Vault:
                 f"vault {self.path} was re-keyed by another process; unlock it again"
             )
         try:
-            self._entries, self._generation = self._open_index(loaded, self._index_key)
+            self._entries, self._generation, loaded = self._open_index(loaded, self._index_key)
         except VaultError:
             self.lock()
             self._loaded = loaded
