@@ -76,7 +76,7 @@ class Attacker:
             self.device,
             client_data_collector=DefaultClientDataCollector(f"https://{rp_id}"),
             user_interaction=UserInteraction(),
-            extensions=[HmacSecretExtension(allow_hmac_secret=True)],
+            extensions=[HmacSecretExtension(allow_hmac_secret=True)],  # type: ignore[no-untyped-call]
         )
         inputs = {"salt1": salts[0]} | ({"salt2": salts[1]} if len(salts) == 2 else {})
         options = PublicKeyCredentialRequestOptions(

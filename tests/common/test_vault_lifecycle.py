@@ -71,7 +71,7 @@ def test_removed_key_with_an_old_copy_reads_nothing_written_after(
     spliced.mkdir(mode=0o700)
     (spliced / "ring.vault").write_bytes(old_line + b"\n" + new_body)
     os.chmod(spliced / "ring.vault", 0o600)
-    with pytest.raises(VaultError, match="does not decrypt|tampered"):
+    with pytest.raises(VaultError, match=r"does not decrypt|tampered"):
         Vault.open(spliced / "ring.vault", guard=GenerationLog(None)).read(
             "new", removed, reason="r"
         )
@@ -96,7 +96,7 @@ def test_rotate_retires_the_old_recovery_code(path: Path, tmp_path: Path) -> Non
     spliced.mkdir(mode=0o700)
     (spliced / "ring.vault").write_bytes(old_line + b"\n" + path.read_bytes().split(b"\n", 1)[1])
     os.chmod(spliced / "ring.vault", 0o600)
-    with pytest.raises(VaultError, match="tampered|does not"):
+    with pytest.raises(VaultError, match=r"tampered|does not"):
         Vault.open(spliced / "ring.vault", guard=GenerationLog(None)).read(
             "new", Opener(recovery_code=code), reason="r"
         )
@@ -129,7 +129,7 @@ def test_an_older_copy_is_refused(path: Path, tmp_path: Path) -> None:
 
 
 def test_another_vault_at_the_same_path_is_refused(path: Path, tmp_path: Path) -> None:
-    vault, home, _, _ = _vault_with_two_keys(path, tmp_path)
+    _, home, _, _ = _vault_with_two_keys(path, tmp_path)
     other = tmp_path / "elsewhere" / "ring.vault"
     Vault.create(other, NewAuthenticatorSlot("home", soft_source(home)))
     shutil.copy(other, path)
