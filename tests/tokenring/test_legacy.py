@@ -40,8 +40,9 @@ def test_import_moves_every_entry_with_counted_touches(
     original = legacy_file.read_bytes()
     vault = tmp_path / "new-vault"
     report = import_legacy(legacy_file, vault)
-    # one for "data", two for three entries on one credential, one enrolment
-    assert report.touches == 1 + 2 + 1
+    # one for "data", two for three entries on one credential, one enrolment,
+    # and two to wrap the three entries for the key (format 2: index + 1, then 2)
+    assert report.touches == 1 + 2 + 1 + 2
     assert touches(soft_key) - before == report.touches
     assert report.imported == 3
     assert legacy_file.read_bytes() == original

@@ -486,6 +486,10 @@ class Vault:
             raise UsageError(f"there is already a slot called {new_slot.name!r}")
         keyslots.check_new_name(new_slot, header.slots)
         needs_escrow = not (isinstance(new_slot, NewAuthenticatorSlot) and not new_slot.backup)
+        if needs_escrow and not _has_escrow_holder(header):
+            # Nothing can open the escrow key any more: draw a new one, from the
+            # entry keys the everyday key releases (a rotation that adds the slot).
+            return self.rotate(opener, reason=reason, add=new_slot)
         escrow = self._escrow_or_rekey(opener, reason=reason, required=needs_escrow)
         unsealer = _Unsealer(escrow=escrow)
         entry_keys: dict[str, bytes] | None = None
@@ -596,6 +600,7 @@ class Vault:
         reason: str,
         recovery_scrypt: ScryptParams | None = None,
         without: str | None = None,
+        add: NewSlot | None = None,
     ) -> str | None:
         """Re-key: new epoch, index key and escrow key pair; entries unchanged.
 
@@ -627,6 +632,17 @@ class Vault:
         slots, code, stale = self._remake_slots(
             kept, keys, opener, reason=reason, now=now, recovery_scrypt=recovery_scrypt
         )
+        if isinstance(add, NewAuthenticatorSlot):
+            added, _ = keyslots.enrol_authenticator(
+                add, keys, existing=slots, reason=reason, random=self._random, now=now
+            )
+            slots.append(added)
+        elif add is not None:
+            escrow_slot, new_code = keyslots.make_escrow_slot(
+                add, keys, existing=slots, random=self._random, now=now
+            )
+            slots.append(escrow_slot)
+            code = new_code or code
         header = keys.header(slots, self._random)
         self._commit_rekey(header, keys.index_key, entry_keys, dropped=without)
         if opener.keyring is not None:
@@ -1537,6 +1553,14 @@ class Vault:
 
     def _corrupt(self, detail: str) -> VaultError:
         return VaultError(f"{self.path} is damaged or was tampered with: {detail}")
+
+
+def _has_escrow_holder(header: Header) -> bool:
+    return any(
+        isinstance(slot, KeyringSlot | RecoverySlot)
+        or (isinstance(slot, AuthenticatorSlot) and not slot.everyday and slot.escrow_key)
+        for slot in header.slots
+    )
 
 
 def _rekey_mark(header: Header | v1layout.Header) -> tuple[bytes, bytes]:
