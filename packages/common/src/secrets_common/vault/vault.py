@@ -859,28 +859,39 @@ class Vault:
         for name in remove:
             if self._header.slot(name) is None:
                 raise NotFoundError(f"no slot {name!r} in {self.path}")
-        self.enroll(new_key, code_opener, reason=reason)
-        header = self._header
-        for name in remove:
-            slot = header.slot(name)
-            if isinstance(slot, AuthenticatorSlot) and slot.everyday:
-                self._remove_everyday(slot, None, reason=reason)
-                header = self._header
-        backups = [n for n in remove if isinstance(self._header.slot(n), AuthenticatorSlot)]
-        opener = Opener(key_source=new_key.key_source, recovery_code=recovery_code)
-        code = self.rotate(
-            opener,
-            reason=reason,
-            recovery_scrypt=recovery_scrypt,
-            without=backups[0] if backups else None,
-        )
-        for extra in backups[1:]:
-            self.remove_slot(
-                extra,
-                opener=Opener(key_source=new_key.key_source, recovery_code=code),
-                reason=reason,
-            )
+        if self._header.slot(new_key.name) is not None:
+            raise UsageError(f"there is already a slot called {new_key.name!r}")
+        # Re-key first, touching nobody: every security key is left to `sync`,
+        # the lost ones open nothing written from now on, the old code retires.
+        code = self.rotate(code_opener, reason=reason, recovery_scrypt=recovery_scrypt)
+        if code is None:
+            raise VaultError(f"the recovery slot of {self.path} was not renewed")
+        self._drop_slots(remove)
+        # Then the new key, enrolled under the final keys: its enrolment and
+        # one touch per two entries.
+        self.enroll(new_key, Opener(recovery_code=code), reason=reason)
         return code
+
+    def _drop_slots(self, names: Sequence[str]) -> None:
+        """Remove slots a re-key already left without keys (their wraps go too)."""
+        if not names:
+            return
+        with self._file.locked():
+            self._refresh()
+            header = self._header
+            dropped = [s for s in header.slots if s.name in names]
+            if any(
+                not isinstance(s, AuthenticatorSlot) or s.index_key or s.escrow_key for s in dropped
+            ):
+                raise VaultError("internal: only slots left out of a re-key can be dropped")
+            ids = {s.slot_id for s in dropped if isinstance(s, AuthenticatorSlot)}
+            for name, raw in list(self._entries.items()):
+                record = layout.unpack_record(raw)
+                if ids & set(record.wraps):
+                    wraps = {k: v for k, v in record.wraps.items() if k not in ids}
+                    self._entries[name] = layout.pack_record(attrs.evolve(record, wraps=wraps))
+            kept = tuple(s for s in header.slots if s.name not in names)
+            self._store(attrs.evolve(header, slots=kept))
 
     @classmethod
     def restore(
