@@ -1483,6 +1483,8 @@ class Vault:
         """Take ``index_key`` and decrypt the current index with it."""
         if index_key is None:
             raise VaultError(f"the index key of {self.path} was not released")
+        if self._index_key is not None and hmac.compare_digest(index_key, self._index_key):
+            return  # the index of this very file is decrypted already (see _refresh)
         self._entries, self._generation, self._loaded = self._open_index(self._loaded, index_key)
         self._index_key = index_key
 
