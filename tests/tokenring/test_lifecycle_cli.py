@@ -32,6 +32,8 @@ def test_recover_after_the_key_file_is_deleted(
 
     new_key = tmp_path / "new-key.json"
     env = {"SECRETS_AUTHENTICATOR": f"soft:{new_key}"}
+    malformed = tokenring("recover", input="not a code\n", env=env)
+    one_error_line(malformed, 2, "error: a recovery code has 32 characters")
     wrong = tokenring("recover", input="0000-0000-0000-0000-0000-0000-0000-0000\n", env=env)
     one_error_line(wrong, 4, "error: this recovery code does not open")
     assert touches(new_key) == 0

@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from secrets_common.errors import VaultError
@@ -62,21 +63,44 @@ class GenerationLog:
     def record(self, path: Path, vault_id: str, generation: int) -> None:
         """Remember ``generation`` (never lowers what is remembered)."""
         with self._lock:
-            self._merge_file()
             changed = self._paths.get(str(path)) != vault_id or generation > self._generations.get(
                 vault_id, -1
             )
-            self._paths[str(path)] = vault_id
-            self._generations[vault_id] = max(generation, self._generations.get(vault_id, 0))
-            if changed:
+            if not changed:
+                return
+            with self._file_lock():
+                # Merged under the lock: two processes writing at once lose nothing.
+                self._merge_file()
+                self._paths[str(path)] = vault_id
+                self._generations[vault_id] = max(generation, self._generations.get(vault_id, 0))
                 self._save()
 
     def forget_path(self, path: Path) -> None:
         """Let another vault take ``path`` (``restore`` of a different vault, a new ``init``)."""
-        with self._lock:
+        with self._lock, self._file_lock():
             self._merge_file()
             if self._paths.pop(str(path), None) is not None:
                 self._save()
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        if self.state_file is None:
+            yield
+            return
+        import filelock
+
+        ensure_private_dir(self.state_file.parent)
+        lock = filelock.FileLock(
+            self.state_file.with_name(self.state_file.name + ".lock"), timeout=10, mode=0o600
+        )
+        try:
+            lock.acquire()
+        except (filelock.Timeout, OSError) as error:
+            raise VaultError(f"cannot lock the rollback state {self.state_file}: {error}") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def last(self, vault_id: str) -> int:
         with self._lock:
