@@ -38,9 +38,8 @@ from secrets_common.vault.vault import SlotInfo, Vault
 
 __all__ = [
     "DEFAULT_RP_ID",
-    "GenerationLog",
-    "RollbackError",
     "KEYRING_SERVICE",
+    "GenerationLog",
     "KeyringBackend",
     "KeyringUnavailableError",
     "NewAuthenticatorSlot",
@@ -50,6 +49,7 @@ __all__ = [
     "NotEnrolledError",
     "NotUnlockedError",
     "Opener",
+    "RollbackError",
     "ScryptParams",
     "SlotInfo",
     "SlotOpenError",
