@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.cli import run
 from tests.tokenring.conftest import AgentProcess, start_agent, touches
 from tests.tokenring.invoke import Invoke
 from tests.tokenring.test_cli import one_error_line
+
+if TYPE_CHECKING:
+    import pytest
 
 CODE = re.compile(r"^\s+([0-9A-Z]{4}(?:-[0-9A-Z]{4}){7})$", re.MULTILINE)
 
@@ -116,3 +120,42 @@ def test_rollback_is_refused_in_process_and_by_a_running_agent(
     restored = tokenring("restore", str(backup / "vault"))
     assert restored.returncode == 0, restored.stderr
     assert run("tokenring", "get", "svc", "u").stdout == "one\n"
+
+
+def test_upgrade_converts_the_v1_fixture(
+    tokenring: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import os
+
+    import keyring.core
+    from keyrings.alt.file import PlaintextKeyring
+
+    fixture = Path(__file__).parents[1] / "fixtures" / "vault" / "v1"
+    expected = json.loads((fixture / "expected.json").read_text())
+    vault = tmp_path / "vaults" / "vault"
+    vault.parent.mkdir(mode=0o700)
+    shutil.copy(fixture / "vault", vault)
+    os.chmod(vault, 0o600)
+    key = tmp_path / "fixture-key.json"
+    shutil.copy(fixture / "soft-key.json", key)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("TOKENRING_DISABLE", "1")
+    stored = expected["keyring"]
+    backend = PlaintextKeyring()
+    backend.set_password(stored["service"], stored["username"], stored["password"])
+    # The process-wide backend, put back after the test.
+    monkeypatch.setattr(keyring.core, "_keyring_backend", backend)
+    env = {"SECRETS_AUTHENTICATOR": f"soft:{key}", "TOKENRING_VAULT": str(vault)}
+    assert "format version 1" in tokenring("slots", env=env).stderr
+    before = touches(key)
+    upgraded = tokenring("upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "converted" in upgraded.stderr
+    assert _code(upgraded.stdout) != expected["recovery_code"]
+    assert touches(key) - before == 3, "keyring opens v1; index + 1 entry, then 2 + 1"
+    got = tokenring("get", "pypi.org", "__token__", env=env)
+    assert got.stdout == "pypi-AgEIcHlwaS5vcmcCJGV4YW1wbGU\n", got.stderr
+    again = tokenring("upgrade", env=env)
+    assert "already in format version 2" in again.stderr

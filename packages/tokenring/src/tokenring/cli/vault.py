@@ -296,7 +296,15 @@ def register(app: typer.Typer) -> None:
         if opened.version != 1:
             note(f"{opened.path} is already in format version {opened.version}")
             return
-        code = opened.upgrade(keys.opener(), reason=f"convert {opened.path} to format 2")
+        keyring = None
+        if any(info.kind == "keyring" for info in opened.slots()):
+            from secrets_common.vault import system_keyring
+
+            keyring = system_keyring()  # its slot gets a fresh secret there
+        code = opened.upgrade(
+            keys.Opener(key_source=keys.key_source(), keyring=keyring),
+            reason=f"convert {opened.path} to format 2",
+        )
         note(f"converted {opened.path} to format version 2")
         if code is not None:
             _show_recovery_code(code)
