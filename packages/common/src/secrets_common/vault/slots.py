@@ -127,7 +127,7 @@ def touch_everyday(
         candidates = [slot for slot in candidates if slot.index_key is not None]
     if not candidates:
         raise not_enrolled(path, header.slots)
-    derivation = _derive(source, candidates, salts, path, reason=reason)
+    derivation = derive(source, candidates, salts, path, reason=reason)
     slot = slot_of(derivation, candidates, path)
     outputs = list(derivation.outputs)
     index_key = None
@@ -184,7 +184,7 @@ def open_escrow(header: Header, path: Path, opener: Opener, *, reason: str) -> E
             problems.append(f"the keyring secret of slot {slot.name!r} does not open it")
     backups = [slot for slot in backup_slots(header) if slot.escrow_key is not None]
     if opener.key_source is not None and backups:
-        derivation = _derive(
+        derivation = derive(
             opener.key_source,
             backups,
             [header.escrow_salt],
@@ -230,7 +230,7 @@ def wrap_escrow(vault_id: bytes, material: bytes, escrow_private: bytes, now: in
     return crypto.wrap(escrow_kek(material, vault_id), escrow_private, now)
 
 
-def _derive(
+def derive(
     source: KeySource,
     slots: Sequence[AuthenticatorSlot],
     salts: Sequence[bytes],
@@ -409,10 +409,10 @@ def enrol_authenticator(
         wrapped = crypto.wrap(index_kek(output, keys.vault_id), keys.index_key, now)
         slot = AuthenticatorSlot(spec.name, derivation.credential, role, slot_id, index_key=wrapped)
     else:
-        assert_escrow = keys.escrow_private
-        if assert_escrow is None:  # checked above; keeps mypy's narrowing honest
+        escrow_private = keys.escrow_private
+        if escrow_private is None:  # checked above; narrows the type for mypy
             raise UsageError("adding a backup key needs the escrow key")
-        wrapped = wrap_escrow(keys.vault_id, output, assert_escrow, now)
+        wrapped = wrap_escrow(keys.vault_id, output, escrow_private, now)
         slot = AuthenticatorSlot(
             spec.name, derivation.credential, role, slot_id, escrow_key=wrapped
         )

@@ -589,8 +589,9 @@ class Vault:
             reason=reason or f"remove the slot {name!r}",
             without=name,
         )
-        if isinstance(slot, KeyringSlot) and (keyring or opener.keyring) is not None:
-            keyslots.forget_keyring_secret(keyring or opener.keyring, slot)  # type: ignore[arg-type]
+        holder = keyring or opener.keyring
+        if isinstance(slot, KeyringSlot) and holder is not None:
+            keyslots.forget_keyring_secret(holder, slot)
         return exposed
 
     def rotate(
@@ -783,7 +784,7 @@ class Vault:
         try:
             if not everyday:
                 raise WrongKeyError("no everyday key asked for")
-            derivation = keyslots._derive(
+            derivation = keyslots.derive(
                 source, everyday, [keyslots.index_salt(header)], self.path, reason=reason
             )
         except WrongKeyError:
@@ -794,7 +795,7 @@ class Vault:
                 raise UsageError(
                     "renewing a backup key needs the recovery code or the keyring slot"
                 ) from None
-            derivation = keyslots._derive(
+            derivation = keyslots.derive(
                 source, backups, [header.escrow_salt], self.path, reason=reason
             )
             target = keyslots.slot_of(derivation, backups, self.path)
@@ -1199,7 +1200,7 @@ class Vault:
         start = 0
         if index:
             first = [name.encode("utf-8") for name in names[:1]]
-            derivation = keyslots._derive(
+            derivation = keyslots.derive(
                 source,
                 [slot],
                 [keys.index_salt, *(crypto.entry_salt(keys.vault_id, n) for n in first)],
@@ -1223,7 +1224,7 @@ class Vault:
         rest = names[start:]
         for offset in range(0, len(rest), 2):
             pair = [name.encode("utf-8") for name in rest[offset : offset + 2]]
-            derivation = keyslots._derive(
+            derivation = keyslots.derive(
                 source,
                 [slot],
                 [crypto.entry_salt(keys.vault_id, n) for n in pair],
