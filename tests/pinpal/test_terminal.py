@@ -90,6 +90,8 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
         "vault",
         "vault.lock",
         "keyring_pass.cfg",
+        "vault-generations.json",  # the vault's rollback log: ids and generations only
+        "vault-generations.json.lock",
     }
     for path in files:
         assert secret.encode() not in path.read_bytes(), path
