@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -14,6 +17,43 @@ ROOT = Path(__file__).parent
 PACKAGES = ("packages/common", "packages/tokenring", "packages/pinpal")
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHONS = ["3.11", "3.12", "3.13"]
+
+
+def pyenv_interpreters(root: Path) -> list[Path]:
+    """The bin directory of the newest pyenv-installed CPython of each version in PYTHONS."""
+    newest: dict[str, tuple[int, Path]] = {}
+    for version in (root / "versions").glob("3.*"):
+        match = re.fullmatch(r"(3\.\d+)\.(\d+)", version.name)
+        minor = match and match.group(1)
+        if (
+            match is None
+            or minor not in PYTHONS
+            or not (version / "bin" / f"python{minor}").exists()
+        ):
+            continue
+        patch = int(match.group(2))
+        if minor not in newest or patch > newest[minor][0]:
+            newest[minor] = (patch, version / "bin")
+    return [newest[minor][1] for minor in PYTHONS if minor in newest]
+
+
+def pyenv_root() -> Path | None:
+    if "PYENV_ROOT" in os.environ:
+        return Path(os.environ["PYENV_ROOT"])
+    if shutil.which("pyenv") is None:
+        return None
+    found = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=False)
+    return Path(found.stdout.strip()) if found.returncode == 0 else None
+
+
+# pyenv installs several interpreters but its shims expose only the selected
+# one: put each one's own bin directory first, so that every 3.11-3.13 present
+# is tested without the user setting PYENV_VERSION.
+_PYENV = pyenv_root()
+if _PYENV is not None:
+    os.environ["PATH"] = os.pathsep.join(
+        [*map(str, pyenv_interpreters(_PYENV)), os.environ.get("PATH", "")]
+    )
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.error_on_missing_interpreters = False
