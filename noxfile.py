@@ -1,4 +1,4 @@
-"""Every development task of the toolkit: ``nox -s tests lint typecheck build docs bench release``."""
+"""Every development task: ``nox -s tests lint typecheck build docs bench release``."""
 
 from __future__ import annotations
 
@@ -122,6 +122,14 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the three packages, the tests and the benchmarks."""
     install_workspace(session, "typecheck")
     session.run("mypy", "--strict", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into docs/_build/html; any warning fails it."""
+    install_workspace(session, "docs")
+    out = ROOT / "docs" / "_build" / "html"
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", str(out))
 
 
 @nox.session
