@@ -138,7 +138,7 @@ def bench(session: nox.Session) -> None:
     # Older pip writes console-script launchers that import `re`, which alone
     # costs more than `pinpal check`: measure what current pip installs.
     session.install("--upgrade", "pip")
-    install_workspace(session, "test")
+    install_workspace(session, "test", "bench")
     chosen = session.posargs or sorted(str(p) for p in (ROOT / "benchmarks").glob("bench_*.py"))
     for script in chosen:
         session.run("python", script)

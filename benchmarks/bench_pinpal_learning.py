@@ -1,97 +1,142 @@
-"""Simulated learners of a 5-word PINPal secret: practices to learned, retention at 30 days.
+"""Simulated learners of PINPal secrets, graded by a memory model that is not PINPal's.
 
-The scheduler is PINPal's real engine (pinpal.learning.engine, pinpal.learning.memory). The
-learners are simulated under this stated model, which the scheduler does not
-see:
+The scheduler is PINPal's real engine (pinpal.learning.engine, pinpal.learning.memory).
+The learners remember by another model, which the scheduler never sees:
 
-* Memory: each word the learner must recall has a true stability T (seconds)
-  and is recalled with probability exp(-t / T), t being the time since the
-  learner last saw or recalled it (exponential forgetting, as in the
-  scheduler). Words still shown on the prompt are copied without error.
-* Learners differ: an ability factor drawn from a log-normal (sigma 0.4)
-  scales the initial stability and the growth; each word gets its own
-  difficulty (log-normal, sigma 0.3). Initial T = 4 h x ability / difficulty.
-* A successful recall multiplies T by 1 + 0.9 x ability x (1 - R) / 0.1
-  (capped at 4x): the spacing effect, a little weaker than the scheduler
-  assumes. A failed recall divides T by 3; when PINPal reveals a stored word
-  after a miss, the learner sees it again (its clock restarts).
-* Practice happens only when the learner is at a shell prompt: opportunities
-  arrive at random (about every 40 minutes on average) between 08:00 and
-  23:00, and the learner practises at the first one after the secret is due.
-  Up to 3 attempts per session, each an independent recall.
+* Memory is FSRS's (py-fsrs, its published default parameters): each token the
+  learner must recall is an FSRS card. Its recall probability after t days is
+  FSRS's power-law forgetting curve R = (1 + F t / S)^-decay, evaluated on the
+  exact elapsed time (py-fsrs rounds to whole days, which would make every
+  same-day recall certain); stability and difficulty follow py-fsrs's own
+  updates, including its short-term (same-day) rule.
+* The first sight of a token is an FSRS "Again" (a new item, not yet known).
+  Copying a word still shown, or recalling it, is "Good"; failing to recall it
+  is "Again" when PINPal then shows it, and changes nothing when PINPal cannot
+  (a forgotten token: the learner is left to try again from memory).
+* Learners differ: an ability factor (log-normal, sigma 0.4) scales FSRS's
+  initial stabilities (w0-w3), its post-lapse stability (w11) and its recall
+  growth (w8 += ln ability); each token gets its own difficulty (log-normal,
+  sigma 0.3) on the initial stabilities. Parameters stay within py-fsrs's
+  bounds.
+* Practice happens only at a shell prompt: opportunities arrive at random
+  (about every 40 minutes on average) between 08:00 and 23:00, and the learner
+  practises at the first one after the secret is due. Up to 3 attempts per
+  session, each an independent recall.
 
-Reported, for 5 words (64.6 bits): median practices and days until PINPal
-holds only the hash, how many learned within 30 days, and the chance that
-the learner still recalls the whole secret on day 30 (a) having practised
-whenever prompted and (b) having stopped practising once it was learned.
-The published reference: Bonneau and Schechter (USENIX Security 2014)
-taught 94% of participants a 56-bit secret after a median of 36 practices
-spread over about ten days.
+Two schedules run side by side over the same learners: PINPal's, and the
+original PINPal's min(1 day, 90 s x 1.4^streak) (the same hide/forget
+progression, only the due times differ). A third run gives every learner a
+four-week break after day 45, to show what a long gap costs. The published
+reference: Bonneau and Schechter (USENIX Security 2014) taught 94% of
+participants a 56-bit code, after a median of 36 logins; 88% recalled it
+after at least three days without practice.
 
-Run: ``/work/.venv/bin/python benchmarks/bench_pinpal_learning.py [learners]``
+Run: ``python benchmarks/bench_pinpal_learning.py [--learners N] [--json]``;
+with ``--json`` the last line is one JSON object of the figures.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
 import random
 import statistics
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import attrs
+from fsrs import Card, Rating, Scheduler
+from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
 from pinpal.learning import engine
 from pinpal.learning.engine import Memorization, Stage
 from pinpal.learning.entropy import Entropy
 from pinpal.learning.kdf import ScryptParams, Verifier
 from pinpal.learning.memory import DAY, HOUR
-from pinpal.learning.secretgen import generate_words
+from pinpal.learning.secretgen import NewSecret, generate_digits, generate_words
 
-WORDS = 5
-DAYS = 30
 CHEAP = ScryptParams(n=16, r=1, p=1)
 WAKE, SLEEP = 8 * HOUR, 23 * HOUR
 MEAN_GAP = 40 * 60
+HORIZON_DAYS = 365
+LEARN_WITHIN_DAYS = 30
+BREAK_START_DAY, BREAK_DAYS = 45, 28
+DECAY = DEFAULT_PARAMETERS[20]
+FACTOR = 0.9 ** (1 / -DECAY) - 1
+
+Schedule = Callable[[Memorization], float]
+
+
+POLICY = engine.DEFAULT_POLICY
+
+
+def pinpal_schedule(record: Memorization) -> float:
+    return record.due_at(POLICY)
+
+
+def original_schedule(record: Memorization) -> float:
+    """The original PINPal's next practice: min(1 day, 90 s x 1.4^streak) after the last."""
+    if record.last_review is None:
+        return record.created
+    return record.last_review + min(DAY, 90 * 1.4**record.streak)
+
+
+def _bounded(parameters: list[float]) -> tuple[float, ...]:
+    return tuple(
+        min(high, max(low, value))
+        for value, low, high in zip(
+            parameters, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True
+        )
+    )
+
+
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 @attrs.define
-class Learner:
-    rng: random.Random
-    ability: float
-    difficulty: list[float]
-    stability: list[float]
-    seen: list[float]
+class Token:
+    """One token as the learner holds it: an FSRS card under the learner's parameters."""
 
-    def recall(self, i: int, now: float) -> bool:
-        if self.stability[i] <= 0:
-            return False
-        return self.rng.random() < math.exp(-(now - self.seen[i]) / self.stability[i])
+    scheduler: Scheduler
+    card: Card
+    seen: float | None = None
 
-    def strengthen(self, i: int, now: float) -> None:
-        if self.stability[i] <= 0:
-            self.stability[i] = 4 * HOUR * self.ability / self.difficulty[i]
-        else:
-            r = math.exp(-(now - self.seen[i]) / self.stability[i])
-            growth = min(4.0, 1 + 0.9 * self.ability * (1 - r) / 0.1)
-            self.stability[i] *= growth
-        self.seen[i] = now
+    def retrievability(self, now: float) -> float:
+        if self.seen is None or self.card.stability is None:
+            return 0.0
+        days = max(0.0, now - self.seen) / DAY
+        return float((1 + FACTOR * days / self.card.stability) ** -DECAY)
 
-    def weaken(self, i: int, now: float, revealed: bool) -> None:
-        self.stability[i] = max(10 * 60, self.stability[i] / 3)
-        if revealed:
-            self.seen[i] = now
-
-    def whole_recall_probability(self, now: float) -> float:
-        return math.prod(
-            math.exp(-(now - s) / t) if t > 0 else 0.0
-            for s, t in zip(self.seen, self.stability, strict=True)
-        )
+    def review(self, rating: Rating, now: float) -> None:
+        self.card, _ = self.scheduler.review_card(self.card, rating, _moment(now))
+        self.seen = now
 
 
-def next_opportunity(rng: random.Random, after: float) -> float:
+def make_tokens(rng: random.Random, count: int) -> list[Token]:
+    ability = math.exp(rng.gauss(0, 0.4))
+    tokens = []
+    for _ in range(count):
+        ease = ability / math.exp(rng.gauss(0, 0.3))
+        parameters = list(DEFAULT_PARAMETERS)
+        for i in range(4):
+            parameters[i] *= ease
+        parameters[8] += math.log(ability)
+        parameters[11] *= ability
+        scheduler = Scheduler(parameters=_bounded(parameters), enable_fuzzing=False)
+        tokens.append(Token(scheduler, Card()))
+    return tokens
+
+
+def next_opportunity(rng: random.Random, after: float, away: tuple[float, float]) -> float:
     moment = after
     while True:
         moment += rng.expovariate(1 / MEAN_GAP)
+        if away[0] <= moment < away[1]:
+            moment = away[1]
+            continue
         clock = moment % DAY
         if WAKE <= clock < SLEEP:
             return moment
@@ -99,87 +144,215 @@ def next_opportunity(rng: random.Random, after: float) -> float:
         moment += (DAY if clock >= SLEEP else 0) + WAKE - clock
 
 
-def simulate(seed: int) -> dict[str, float | None]:
+@attrs.frozen
+class Outcome:
+    first_day_prompts: int
+    practices_to_learned: int | None
+    days_to_learned: float | None
+    recall_day_90: float
+    recall_day_365: float
+    practices_month_3: int
+    sessions: int
+    streak_resets: int
+    recall_after_break: float | None
+
+
+def simulate(seed: int, secret_kind: str, schedule: Schedule, with_break: bool) -> Outcome:
     rng = random.Random(seed)  # noqa: S311 -- a simulation, not a secret
     entropy = Entropy(randbelow=rng.randrange, token_bytes=rng.randbytes)
-    secret = generate_words(WORDS, entropy)
+    secret: NewSecret = (
+        generate_digits(6, entropy) if secret_kind == "pin6" else generate_words(5, entropy)
+    )
     start = 9 * HOUR
     record: Memorization = engine.start(
         secret, Verifier.make(secret.text.encode(), b"salt" * 4, CHEAP), start
     )
-    learner = Learner(
-        rng,
-        ability=math.exp(rng.gauss(0, 0.4)),
-        difficulty=[math.exp(rng.gauss(0, 0.3)) for _ in range(WORDS)],
-        stability=[0.0] * WORDS,
-        seen=[start] * WORDS,
+    # The learner holds each chunk PINPal introduces (a word, four digits) as
+    # one memory.
+    unit = [i // record.chunk for i in range(len(secret.tokens))]
+    tokens = make_tokens(rng, unit[-1] + 1)
+    away = (
+        (start + BREAK_START_DAY * DAY, start + (BREAK_START_DAY + BREAK_DAYS) * DAY)
+        if with_break
+        else (0.0, 0.0)
     )
-    now, practices = start, 0
-    learned_at: float | None = None
+    checkpoints = {90: start + 90 * DAY + 3 * HOUR, 365: start + 365 * DAY + 3 * HOUR}
+    recall: dict[int, float] = {}
+    now, sessions, first_day, month_3, resets = start, 0, 0, 0, 0
     learned_after: int | None = None
-    unlearned_retention: float | None = None
-    end = start + DAYS * DAY
+    learned_at: float | None = None
+    after_break: float | None = None
+    end = start + HORIZON_DAYS * DAY + 4 * HOUR
+
+    def whole(moment: float) -> float:
+        return math.prod(t.retrievability(moment) for t in tokens)
+
     while True:
-        now = next_opportunity(rng, max(now, record.due_at()) - 1)
+        now = next_opportunity(rng, max(now, schedule(record)) - 1, away)
+        for day, moment in checkpoints.items():
+            if day not in recall and now >= moment:
+                recall[day] = whole(moment)
         if now >= end:
             break
+        if with_break and after_break is None and now >= away[1]:
+            after_break = whole(now)
+        sessions += 1
+        first_day += now < (start // DAY + 1) * DAY
         for _attempt in range(3):
-            typed = []
-            for i, position in enumerate(record.positions):
-                if position.stage is Stage.SHOWN or learner.recall(i, now):
-                    typed.append(secret.tokens[i])
-                else:
-                    typed.append("zzz")
-            result = engine.review(record, " ".join(typed), now)
-            practices += 1
-            for i, position in enumerate(record.positions):
-                if position.stage is Stage.SHOWN:
-                    # Copying a shown word is a first exposure, then a recall.
-                    learner.strengthen(i, now)
-                elif typed[i] == secret.tokens[i]:
-                    learner.strengthen(i, now)
-                else:
-                    learner.weaken(i, now, revealed=position.token is not None)
+            recalled = [
+                tokens[u].seen is None or rng.random() < tokens[u].retrievability(now)
+                for u in range(len(tokens))
+            ]
+            typed = [
+                secret.tokens[i] if p.stage is Stage.SHOWN or recalled[unit[i]] else "zz"
+                for i, p in enumerate(record.positions)
+            ]
+            result = engine.review(record, secret.separator.join(typed), now, POLICY)
+            resets += result.streak_reset
+            if start + 60 * DAY <= now < start + 90 * DAY:
+                month_3 += 1
+            for u, token in enumerate(tokens):
+                members = [p for i, p in enumerate(record.positions) if unit[i] == u]
+                if all(p.stage is Stage.SHOWN for p in members) or recalled[u]:
+                    token.review(Rating.Again if token.seen is None else Rating.Good, now)
+                elif all(p.token is not None for p in members):
+                    token.review(Rating.Again, now)
             record = result.record
             if result.correct:
                 break
         if record.learned and learned_at is None:
-            learned_at, learned_after = now, practices
-            # (b) no more practice from here: recall chance at day 30.
-            unlearned_retention = learner.whole_recall_probability(end)
+            learned_at, learned_after = now, record.practices
+    return Outcome(
+        first_day_prompts=first_day,
+        practices_to_learned=learned_after,
+        days_to_learned=None if learned_at is None else (learned_at - start) / DAY,
+        recall_day_90=recall.get(90, 0.0),
+        recall_day_365=recall.get(365, 0.0),
+        practices_month_3=month_3,
+        sessions=sessions,
+        streak_resets=resets,
+        recall_after_break=after_break,
+    )
+
+
+def summarise(outcomes: list[Outcome]) -> dict[str, float]:
+    learned = [o for o in outcomes if o.practices_to_learned is not None]
+    within = [o for o in learned if (o.days_to_learned or 0) <= LEARN_WITHIN_DAYS]
+
+    def median(values: list[float]) -> float:
+        return float(statistics.median(values)) if values else math.nan
+
+    breaks = [o.recall_after_break for o in outcomes if o.recall_after_break is not None]
+    figures = {
+        "learned_within_30_days": len(within) / len(outcomes),
+        "first_day_prompts_median": median([o.first_day_prompts for o in outcomes]),
+        "practices_to_learned_median": median(
+            [float(o.practices_to_learned or 0) for o in learned]
+        ),
+        "days_to_learned_median": median([o.days_to_learned or 0.0 for o in learned]),
+        "recall_day_90": statistics.mean(o.recall_day_90 for o in outcomes),
+        "recall_day_365": statistics.mean(o.recall_day_365 for o in outcomes),
+        "practices_per_month_after_learning_month_3": median(
+            [o.practices_month_3 for o in learned]
+        ),
+        "sessions_in_a_year_median": median([o.sessions for o in outcomes]),
+        "streak_resets_mean": statistics.mean(o.streak_resets for o in outcomes),
+    }
+    if breaks:
+        figures["recall_after_break"] = statistics.mean(breaks)
+    return figures
+
+
+REFERENCE = {
+    "learned": 0.94,
+    "logins_median": 36,
+    "recall_after_3_days": 0.88,
+    "bits": 56,
+}
+
+
+def run(learners: int) -> dict[str, dict[str, float]]:
+    runs = {
+        "pinpal": ("words5", pinpal_schedule, False),
+        "pinpal_pin6": ("pin6", pinpal_schedule, False),
+        "pinpal_break": ("words5", pinpal_schedule, True),
+        "original": ("words5", original_schedule, False),
+        "original_pin6": ("pin6", original_schedule, False),
+    }
     return {
-        "practices": learned_after,
-        "days": None if learned_at is None else (learned_at - start) / DAY,
-        "maintained": learner.whole_recall_probability(end),
-        "abandoned": unlearned_retention,
-        "total_practices": practices,
+        name: summarise([simulate(seed, kind, schedule, brk) for seed in range(learners)])
+        for name, (kind, schedule, brk) in runs.items()
     }
 
 
-def main() -> int:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 400
-    results = [simulate(seed) for seed in range(count)]
-    learned = [r for r in results if r["practices"] is not None]
-    practices = sorted(float(r["practices"] or 0) for r in learned)
-    days = sorted(float(r["days"] or 0) for r in learned)
+def report(figures: dict[str, dict[str, float]], learners: int) -> list[str]:
+    ours, original, gap = figures["pinpal"], figures["original"], figures["pinpal_break"]
+    rows = [
+        ("learned (only the hash kept) within 30 days", "learned_within_30_days", "{:.0%}"),
+        ("prompts on the first day, median", "first_day_prompts_median", "{:.0f}"),
+        ("practices to learned, median", "practices_to_learned_median", "{:.0f}"),
+        ("days to learned, median", "days_to_learned_median", "{:.1f}"),
+        ("recall of the whole secret on day 90", "recall_day_90", "{:.0%}"),
+        ("recall of the whole secret on day 365", "recall_day_365", "{:.0%}"),
+        ("practices in month 3, median", "practices_per_month_after_learning_month_3", "{:.0f}"),
+        ("sessions in a year, median", "sessions_in_a_year_median", "{:.0f}"),
+    ]
+    reference = {
+        "learned_within_30_days": "94% (56 bits)",
+        "practices_to_learned_median": "36 logins",
+        "recall_day_90": "88% after >= 3 days",
+    }
+    out = [
+        f"{learners} simulated learners (FSRS memory, default parameters, per-learner variation),",
+        "5 EFF words (64.6 bits), practising when prompted:",
+        f"  {'':46} {'PINPal':>8} {'original':>9}  Bonneau & Schechter 2014",
+    ]
+    for title, key, style in rows:
+        out.append(
+            f"  {title:46} {style.format(ours[key]):>8} {style.format(original[key]):>9}"
+            f"  {reference.get(key, '')}"
+        )
+    pin, pin_original = figures["pinpal_pin6"], figures["original_pin6"]
+    out.append(
+        f"  {'6-digit PIN, practices to learned, median':46}"
+        f" {pin['practices_to_learned_median']:>8.0f}"
+        f" {pin_original['practices_to_learned_median']:>9.0f}"
+        f"  ({pin['practices_to_learned_median'] / ours['practices_to_learned_median']:.0%}"
+        " of the passphrase's, PINPal)"
+    )
+    out.append(
+        f"  a {BREAK_DAYS}-day break from day {BREAK_START_DAY}: recall on return "
+        f"{gap['recall_after_break']:.0%}, streak restarts {gap['streak_resets_mean']:.1f} per "
+        f"learner, sessions in a year {gap['sessions_in_a_year_median']:.0f} "
+        f"(vs {ours['sessions_in_a_year_median']:.0f}), recall on day 365 "
+        f"{gap['recall_day_365']:.0%}"
+    )
+    return out
 
-    def quartiles(values: list[float]) -> str:
-        q = statistics.quantiles(values, n=4)
-        return f"median {statistics.median(values):.1f} (quartiles {q[0]:.1f}-{q[2]:.1f})"
 
-    maintained = statistics.mean(float(r["maintained"] or 0) for r in results)
-    abandoned = statistics.mean(float(r["abandoned"] or 0) for r in learned)
-    total = statistics.median(float(r["total_practices"] or 0) for r in results)
-    print(f"{count} simulated learners, {WORDS} EFF words ({WORDS * math.log2(7776):.1f} bits):")
-    print(f"  learned (only the hash kept) within {DAYS} days: {len(learned) / count:.0%}")
-    if learned:
-        print(f"  practices to learned: {quartiles(practices)}")
-        print(f"  days to learned:      {quartiles(days)}")
-    print(f"  practices in {DAYS} days, in all: median {total:.0f}")
-    print(f"  recall of the whole secret on day {DAYS}, practising when prompted: {maintained:.0%}")
-    print(f"  recall on day {DAYS} if practice stopped once learned: {abandoned:.0%}")
-    print("  reference (Bonneau & Schechter 2014): 56 bits, 94% learned,")
-    print("    median 36 practices over about 10 days")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--learners", type=int, default=300)
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    options = parser.parse_args(argv)
+    if options.learners < 1:
+        parser.error("--learners must be at least 1")
+    figures = run(options.learners)
+    for line in report(figures, options.learners):
+        print(line)
+    if options.json:
+        summary: dict[str, object] = dict(figures["pinpal"])
+        summary["pin6_practices_to_learned_median"] = figures["pinpal_pin6"][
+            "practices_to_learned_median"
+        ]
+        summary["learners"] = options.learners
+        summary["original"] = figures["original"]
+        summary["original_pin6_practices_to_learned_median"] = figures["original_pin6"][
+            "practices_to_learned_median"
+        ]
+        summary["break"] = figures["pinpal_break"]
+        summary["reference_bonneau_schechter_2014"] = REFERENCE
+        print(json.dumps(summary, sort_keys=True))
     return 0
 
 

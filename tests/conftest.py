@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.pcsc import SOCKET_VARIABLE, Pcscd, require_tools, running_pcscd
 
 # Shared CI machines are noisy: no per-example deadline, no flaky timing checks.
 settings.register_profile(
@@ -30,3 +33,28 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     for variable in ("SECRETS_DEBUG", "SECRETS_AUTHENTICATOR", "SECRETS_SOFT_PRESENCE"):
         monkeypatch.delenv(variable, raising=False)
     return home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_pcsc_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every PC/SC client of the session talks to the tests' own pcscd, never the machine's.
+
+    Set once for the whole session: the PC/SC library reads the variable the
+    first time it connects and keeps it for the life of the process.
+    """
+    path = tmp_path_factory.mktemp("pcsc") / "pcscd.comm"
+    previous = os.environ.get(SOCKET_VARIABLE)
+    os.environ[SOCKET_VARIABLE] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop(SOCKET_VARIABLE, None)
+    else:
+        os.environ[SOCKET_VARIABLE] = previous
+
+
+@pytest.fixture(scope="session")
+def pcscd(private_pcsc_socket: Path) -> Iterator[Pcscd]:
+    """A private pcscd with vsmartcard's virtual reader, for the session."""
+    require_tools()
+    with running_pcscd(private_pcsc_socket.parent) as daemon:
+        yield daemon

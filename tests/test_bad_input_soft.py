@@ -99,14 +99,17 @@ def test_a_file_where_the_state_directory_should_be(tmp_path: Path) -> None:
     assert blocker.read_bytes() == b"not a directory"
 
 
-@pytest.mark.parametrize("value", ["maybe", "denied", "no", "1"])
+@pytest.mark.parametrize(
+    "value",
+    ["maybe", "denied", "no", "1", "after:", "after:-1", "after:nan", "after:inf", "after:x"],
+)
 def test_a_misspelt_presence_setting_is_a_usage_error(tmp_path: Path, value: str) -> None:
     environ = {**soft(tmp_path / "key.json"), "SECRETS_SOFT_PRESENCE": value}
     with pytest.raises(UsageError, match=f"SECRETS_SOFT_PRESENCE={value!r} is not understood"):
         selection_from(environ)
 
 
-@pytest.mark.parametrize("value", ["", "deny", " DENY "])
+@pytest.mark.parametrize("value", ["", "deny", " DENY ", "after:0", "AFTER:2.5", "after: 10"])
 def test_the_documented_presence_settings_are_accepted(tmp_path: Path, value: str) -> None:
     environ = {**soft(tmp_path / "key.json"), "SECRETS_SOFT_PRESENCE": value}
     assert selection_from(environ).soft_paths == (tmp_path / "key.json",)

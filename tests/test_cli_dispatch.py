@@ -87,7 +87,7 @@ def test_usage_errors_are_one_line_naming_the_help() -> None:
     result = run("secrets", "ring", "get")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "error: Missing argument 'service'. (see 'secrets ring get --help')"
+        "error: Missing argument 'SERVICE'. (see 'secrets ring get --help')"
     ]
 
 

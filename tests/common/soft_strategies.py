@@ -33,6 +33,9 @@ from hypothesis import strategies as st
 from secrets_common import SoftAuthenticator
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fido2.ctap import CtapDevice
     from fido2.ctap2.pin import ClientPin
 
 ORIGIN = "https://login.example.com"
@@ -82,17 +85,19 @@ class SoftKey:
 
     path: Path
     pin: str | None = None
-    device: SoftAuthenticator = attrs.field(init=False)
+    connect: Callable[[Path], CtapDevice] = SoftAuthenticator
+    """How the client reaches the key: the bare device, or a transport before it."""
+    device: CtapDevice = attrs.field(init=False)
     interaction: RecordingInteraction = attrs.field(init=False)
     _client: Fido2Client | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
-        self.device = SoftAuthenticator(self.path)
+        self.device = self.connect(self.path)
         self.interaction = RecordingInteraction(self.pin)
 
     def reopen(self) -> SoftKey:
         """A new authenticator object on the same state file ("replug")."""
-        return SoftKey(self.path, self.pin)
+        return SoftKey(self.path, self.pin, self.connect)
 
     def client(self) -> Fido2Client:
         """One client per key, as an application keeps one per device."""

@@ -36,10 +36,18 @@ def test_soft_paths_are_taken_in_order_and_made_absolute(
     assert selection.is_soft
 
 
+def test_softhid_paths_go_through_the_hid_framing(tmp_path: Path) -> None:
+    selection = parse_selection(f"soft:{tmp_path}/a.json,softhid:{tmp_path}/b.json")
+    assert selection.soft_paths == (tmp_path / "a.json", tmp_path / "b.json")
+    assert selection.hid_paths == {tmp_path / "b.json"}
+
+
 @pytest.mark.parametrize(
     "value",
     [
         "soft:",
+        "softhid:",
+        "softhid",
         "soft",
         "usb",
         "hid:/dev/hidraw0",
@@ -57,6 +65,8 @@ def test_malformed_values_are_one_usage_error_naming_the_variable(value: str) ->
 def test_one_state_file_named_twice_is_refused() -> None:
     with pytest.raises(UsageError, match="twice"):
         parse_selection("soft:/tmp/a.json,soft:/tmp/../tmp/a.json".replace("/../tmp", ""))
+    with pytest.raises(UsageError, match="twice"):
+        parse_selection("soft:/tmp/a.json,softhid:/tmp/a.json")
 
 
 @given(st.text())

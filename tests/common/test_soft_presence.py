@@ -168,3 +168,24 @@ def test_deny_is_read_case_insensitively(
     with pytest.raises(ClientError):
         key.client().selection()
     assert key.touches() == 0
+
+
+def test_after_grants_the_touch_once_the_delay_is_over(
+    key: SoftKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PRESENCE_VARIABLE, "after:0")
+    key.client().selection()
+    assert key.touches() == 1
+
+
+def test_after_is_cut_short_by_a_cancel_and_counts_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PRESENCE_VARIABLE, "after:3600")
+    device = SoftAuthenticator(tmp_path / "key.json")
+    cancelled = threading.Event()
+    answer = device.call(
+        CTAPHID.CBOR, b"\x0b", event=cancelled, on_keepalive=lambda _s: cancelled.set()
+    )
+    assert answer == bytes([CtapError.ERR.KEEPALIVE_CANCEL])
+    assert SoftKey(tmp_path / "key.json").touches() == 0

@@ -70,7 +70,7 @@ def test_state_file_is_private_and_created_on_first_use(tmp_path: Path) -> None:
     key.ctap2()
     assert mode(key.path) == 0o600
     assert mode(key.path.parent) == 0o700
-    assert mode(key.device.path.with_name("key.json.lock")) == 0o600
+    assert mode(key.path.with_name("key.json.lock")) == 0o600
     assert set(key.state()) == STATE_FIELDS
     assert key.touches() == 0
 

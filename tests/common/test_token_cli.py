@@ -96,6 +96,6 @@ def test_a_malformed_selection_is_one_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "error: SECRETS_AUTHENTICATOR='usb:1' is not understood: expected soft:PATH"
+        "error: SECRETS_AUTHENTICATOR='usb:1' is not understood: expected soft:PATH or softhid:PATH"
         " (several separated by commas), or leave it unset to use security keys"
     ]

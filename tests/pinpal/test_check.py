@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from pinpal.cli import quickcheck
@@ -191,3 +192,23 @@ def test_bash_snippet_works_without_epochseconds(isolated_environment: Path) -> 
 def test_snippet_bakes_the_default_home_not_the_current_override() -> None:
     result = run("pinpal", "shell-init", "bash", env={"XDG_DATA_HOME": "/tmp/xdg q"})
     assert "__pinpal_default_home='/tmp/xdg q/secrets-toolkit'" in result.stdout
+
+
+def test_bash_marker_survives_a_ps1_set_after_the_snippet(
+    isolated_environment: Path, tmp_path: Path
+) -> None:
+    """An interactive bash, its rc file setting PS1 after the eval line."""
+    rc = tmp_path / "bashrc"
+    rc.write_text(snippet("bash", "/nonexistent") + "PS1='late> '\n")
+    write_due(due_dir(isolated_environment), PAST)
+    env = {**os.environ, "SECRETS_HOME": str(isolated_environment), "TERM": "dumb"}
+    child = pexpect.spawn(
+        "bash", ["--noprofile", "--rcfile", str(rc), "-i"], env=env, encoding="utf-8", timeout=30
+    )
+    child.expect_exact("[pin] late> ")
+    write_due(due_dir(isolated_environment), FUTURE)
+    child.sendline("PS1='later> '")
+    child.expect_exact("later> ")
+    child.sendline("exit")
+    child.expect(pexpect.EOF)
+    assert "[pin] later>" not in str(child.before)

@@ -37,8 +37,8 @@ def test_drop_asks_first(env: dict[str, str]) -> None:
     child = spawn(env, "drop", "mail")
     child.expect_exact("drop 'mail' and all its progress? [y/N]: ")
     child.sendline("n")
-    child.expect_exact("error: 'mail' was kept")
-    finish(child, 1)
+    child.expect_exact("kept 'mail': nothing was dropped.")
+    finish(child, 0)
     assert cli_service(env).store.labels() == ["mail"]
     dropped = run("pinpal", "drop", "mail", input="y\n", env=env)
     assert dropped.stdout.endswith("dropped 'mail'.\n")
@@ -49,7 +49,7 @@ def test_drop_asks_first(env: dict[str, str]) -> None:
 def test_secrets_pin_is_the_same_tool(env: dict[str, str]) -> None:
     bare = run("secrets", "pin", env=env)
     assert bare.returncode == 0, bare.stderr
-    assert bare.stdout == "no secrets yet: `pinpal new LABEL` starts one.\n"
+    assert bare.stdout == "no secrets yet: `secrets pin new LABEL` starts one.\n"
     assert run("secrets", "pin", "check", env=env).stdout == ""
     helped = run("secrets", "pin", "--help", env=env)
     for command in ("new", "drill", "check", "shell-init", "list", "drop", "rotate"):
@@ -98,3 +98,66 @@ def test_list_and_drill_repair_a_damaged_due_file(env: dict[str, str]) -> None:
     due.unlink()
     assert run("pinpal", "--now", str(START - 60), "drill", env=env).returncode == 0
     assert due.read_text() == f"{int(START)}\n"
+
+
+def test_test_checks_a_secret_that_is_not_due_and_a_right_answer_keeps_its_schedule(
+    env: dict[str, str],
+) -> None:
+    secrets = seed(env, "mail")
+    child = spawn(env, "drill")
+    child.expect_exact("mail> ")
+    child.sendline(secrets["mail"])
+    child.expect_exact("right.")
+    child.expect(r"mail: next practice in .* · 1 of 2 words hidden, 0 forgotten")
+    finish(child)
+    before = cli_service(env).next_due("mail")
+    child = spawn(env, "test", "mail")
+    child.expect_exact("mail> ")
+    child.sendline(secrets["mail"])
+    child.expect_exact("right.")
+    finish(child)
+    after = cli_service(env).next_due("mail")
+    assert before is not None
+    assert after is not None
+    assert after >= before
+    child = spawn(env, "test", "mail")
+    for _ in range(3):
+        child.expect_exact("mail> ")
+        child.sendline("wrong words")
+        child.expect_exact("not quite")
+    finish(child)
+    service = cli_service(env, now=1e12)
+    entry = service.entry("mail")
+    assert entry.current.due_at() <= entry.current.history[-1]
+
+
+def test_an_empty_answer_is_a_skip(env: dict[str, str]) -> None:
+    seed(env, "mail")
+    child = spawn(env, "drill")
+    child.expect_exact("mail> ")
+    child.sendline("")
+    child.expect_exact("skipped 'mail'; it stays due.")
+    finish(child)
+    record = cli_service(env).entry("mail").current
+    assert (record.practices, record.lapses) == (0, 0)
+
+
+def test_list_json_has_success_rate_and_last_practices(env: dict[str, str]) -> None:
+    secrets = seed(env, "mail")
+    child = spawn(env, "drill")
+    child.expect_exact("mail> ")
+    child.sendline(secrets["mail"])
+    finish(child)
+    listed = json.loads(run("pinpal", "list", "--json", env=env).stdout)
+    assert listed[0]["success_rate"] == 1.0
+    assert len(listed[0]["last_practices"]) == 1
+    assert all(isinstance(moment, int) for moment in listed[0]["last_practices"])
+
+
+def test_a_weak_passphrase_is_warned_with_its_bits_and_a_pin_never(env: dict[str, str]) -> None:
+    _, printed = start(env, "new", "short", "--words", "3")
+    assert "warning: 38.8 bits is weak" in printed
+    # Nothing was hidden before the first practice: no "more".
+    assert "from now on 1 word is hidden (°)." in printed
+    _, printed = start(env, "new", "card", "--digits", "4")
+    assert "warning" not in printed

@@ -96,25 +96,27 @@ def test_calibration_cache_is_written_once_and_recovers_from_damage(tmp_path: Pa
 
 MODEL = MemoryModel()
 stabilities = st.floats(min_value=60, max_value=365 * DAY)
-elapsed = st.floats(min_value=0, max_value=365 * DAY)
+recall = st.floats(min_value=0, max_value=1)
 
 
-@given(stabilities, elapsed)
-def test_success_never_lowers_stability_and_failure_always_does(s: float, t: float) -> None:
-    assert MODEL.after_success(s, t) >= s
-    assert MODEL.after_success(s, t) <= s * MODEL.max_growth
+@given(stabilities, recall)
+def test_success_never_lowers_stability_and_failure_always_does(s: float, r: float) -> None:
+    assert MODEL.after_success(s, r) >= s
+    assert MODEL.after_success(s, r) <= s * MODEL.max_growth
     assert MODEL.after_failure(s) <= max(s, MODEL.minimum)
 
 
-@given(stabilities, elapsed, elapsed)
-def test_later_recalls_strengthen_more(s: float, t1: float, t2: float) -> None:
-    early, late = sorted((t1, t2))
-    assert MODEL.after_success(s, late) >= MODEL.after_success(s, early)
+@given(stabilities, recall, recall)
+def test_harder_recalls_strengthen_more(s: float, r1: float, r2: float) -> None:
+    harder, easier = sorted((r1, r2))
+    assert MODEL.after_success(s, harder) >= MODEL.after_success(s, easier)
 
 
 def test_interval_hits_the_retention_target() -> None:
-    stabilities = [4 * HOUR, 2 * DAY, 9 * DAY]
+    stabilities = [4 * DAY, 20 * DAY, 90 * DAY]
     interval = MODEL.interval(stabilities)
     assert MODEL.recall_probability(stabilities, interval) == pytest.approx(MODEL.target)
     assert MODEL.interval([]) == 0.0
-    assert MODEL.interval([4 * HOUR]) == pytest.approx(-math.log(0.9) * 4 * HOUR)
+    assert MODEL.interval([4 * DAY]) == pytest.approx(-math.log(0.9) * 4 * DAY)
+    # Never closer together than the shortest interval.
+    assert MODEL.interval([HOUR]) == MODEL.min_interval

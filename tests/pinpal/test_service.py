@@ -96,7 +96,8 @@ def test_attempts_per_session_are_limited(service: Pinpal) -> None:
     summary = drill(service, console)
     assert summary.correct == 0
     assert len(console.asked) == service.policy.max_attempts
-    assert "no more tries" in console.said[-1]
+    assert "no more tries" in console.said[-2]
+    assert "next practice now" in console.said[-1]
 
 
 def test_a_lost_learned_secret_points_to_rotate(service: Pinpal, clock: FakeClock) -> None:
@@ -108,7 +109,9 @@ def test_a_lost_learned_secret_points_to_rotate(service: Pinpal, clock: FakeCloc
     clock.now = service.entry("pin").current.due_at()
     console = ScriptedConsole(["0000" if secret.text != "0000" else "1111"] * 3)
     drill(service, console)
-    assert console.said[-1].endswith("`rotate pin` starts a new one.")
+    assert console.said[-2].endswith("`pinpal rotate pin` starts a new one.")
+    # The miss message claims no stored digit and shows no row of placeholders.
+    assert all("It is:" not in line and "every stored" not in line for line in console.said)
     assert all(secret.text not in line for line in console.said)
 
 

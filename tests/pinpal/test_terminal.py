@@ -73,7 +73,7 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     child.expect_exact("laptop: • •")
     child.expect_exact("laptop> ")
     child.sendline(f"{second} {first}" if first != second else "x y")
-    child.expect_exact("a forgotten one (•) is wrong")
+    child.expect_exact("PINPal keeps none of its 2 words, only a hash")
     child.expect_exact("laptop: • •")
     child.sendline(secret)
     child.expect_exact("right.")

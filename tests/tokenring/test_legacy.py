@@ -1,82 +1,253 @@
-"""Importing vaults of the original TokenRing, generated with the SoftAuthenticator."""
+"""Importing vaults written by the released original TokenRing.
+
+The vaults and key states under tests/fixtures/tokenring-original/ were
+written by the originals' own ``tokenring set`` (see PROVENANCE.md there);
+each test works on copies, with the soft key that wrote them.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
+import attrs
+import pexpect
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from secrets_common.errors import SecretsError
-from tests.cli import run
+from secrets_common.fido.interaction import PlainInteraction
+from secrets_common.vault import Opener
+from tests.cli import run, script
 from tests.tokenring.conftest import touches
-from tests.tokenring.invoke import Invoke
-from tests.tokenring.legacy_fixtures import write_legacy_vault
 from tokenring import keys
-from tokenring.legacy import LegacyFormatError, LegacyVault, import_legacy, read_legacy
+from tokenring.legacy import LegacyFormatError, LegacyVault
 from tokenring.service import TokenRing
 
-ENTRIES = [
-    ("https://upload.pypi.org/legacy/", "__token__", "pypi-AgEIcHlwaS5vcmc"),
-    ("https://test.pypi.org/legacy/", "__token__", "pypi-test"),
-    ("payments", "ops@example.com", "sk_live_ünïcode ☃"),
-]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "tokenring-original"
+WITHOUT_PIN = ["2025.2.19", "2023.4.22"]
 
 
-@pytest.fixture
-def legacy_file(tmp_path: Path, soft_key: Path) -> Path:
-    path = tmp_path / "legacy-vault.json"
-    write_legacy_vault(path, soft_key, ENTRIES)
-    return path
+@attrs.frozen
+class Original:
+    """Copies of one fixture: the original's vault file and its soft key."""
+
+    vault: Path
+    key: Path
+    pin: str | None
+    entries: list[tuple[str, str, str]]
+    written_with: int
+    """The key's touch count when the original was done with it."""
+
+    def touches(self) -> int:
+        """Touches granted since the original wrote the vault."""
+        return touches(self.key) - self.written_with
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"SECRETS_AUTHENTICATOR": f"soft:{self.key}"}
 
 
-def test_import_moves_every_entry_with_counted_touches(
-    legacy_file: Path, soft_key: Path, tmp_path: Path
-) -> None:
-    before = touches(soft_key)
-    original = legacy_file.read_bytes()
-    vault = tmp_path / "new-vault"
-    report = import_legacy(legacy_file, vault)
-    # one for "data", two for three entries on one credential, one enrolment
-    assert report.touches == 1 + 2 + 1
-    assert touches(soft_key) - before == report.touches
-    assert report.imported == 3
-    assert legacy_file.read_bytes() == original
-    ring = TokenRing(vault=vault, socket=str(tmp_path / "no-agent"), use_agent=False)
-    assert ring.entries() == sorted((service, user) for service, user, _ in ENTRIES)
-    for service, user, password in ENTRIES:
+def copy_of(name: str, tmp_path: Path) -> Original:
+    source = FIXTURES / name
+    expected = json.loads((source / "expected.json").read_text())
+    target = tmp_path / "original"
+    target.mkdir()
+    vault = target / expected["vault"]
+    key = target / "soft-key.json"
+    shutil.copyfile(source / expected["vault"], vault)
+    shutil.copyfile(source / expected["authenticator_state"], key)
+    entries = [(service, user, password) for service, user, password in expected["entries"]]
+    return Original(vault, key, expected["pin"], entries, expected["touches"])
+
+
+@pytest.fixture(params=WITHOUT_PIN)
+def original(request: pytest.FixtureRequest, tmp_path: Path) -> Original:
+    return copy_of(request.param, tmp_path)
+
+
+def import_touches(entries: int) -> int:
+    """One for the entry list, one per two entries, one to enrol the key."""
+    return 1 + (entries + 1) // 2 + 1
+
+
+def test_the_fixtures_hold_what_they_promise() -> None:
+    for name in [*WITHOUT_PIN, "2025.2.19-pin"]:
+        expected = json.loads((FIXTURES / name / "expected.json").read_text())
+        services = {service for service, _, _ in expected["entries"]}
+        passwords = [password for _, _, password in expected["entries"]]
+        assert any(not service.isascii() for service in services)
+        assert "" in passwords
+        assert max(map(len, passwords)) > 900
+
+
+def test_cli_imports_every_entry_intact(original: Original, tmp_path: Path) -> None:
+    before = original.vault.read_bytes()
+    new = tmp_path / "new-vault"
+    imported = run(
+        "tokenring", "import-legacy", str(original.vault), "--vault", str(new), env=original.env
+    )
+    assert imported.returncode == 0, imported.stderr
+    count = len(original.entries)
+    assert f"imported {count} entries" in imported.stderr
+    assert original.touches() == import_touches(count)
+    assert original.vault.read_bytes() == before
+    ring = TokenRing(vault=new, socket=str(tmp_path / "no-agent"), use_agent=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SECRETS_AUTHENTICATOR", f"soft:{original.key}")
+        assert ring.entries() == sorted((service, user) for service, user, _ in original.entries)
+        for service, user, password in original.entries:
+            assert ring.get(service, user) == password
+
+
+def test_a_non_ascii_entry_reads_back_through_the_cli(original: Original, tmp_path: Path) -> None:
+    assert run("tokenring", "import-legacy", str(original.vault), env=original.env).returncode == 0
+    service, user, password = next(e for e in original.entries if not e[0].isascii())
+    got = run("tokenring", "get", service, user, env=original.env)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == password + "\n"
+
+
+@attrs.define
+class TypedPin(PlainInteraction):
+    """Someone who types ``pin`` whenever the key asks for it."""
+
+    pin: str = ""
+
+    def ask_pin(self, authenticator: str, reason: str) -> str | None:
+        return self.pin
+
+
+def test_a_key_with_a_pin_reads_without_it_and_enrols_with_it(tmp_path: Path) -> None:
+    """The original never asked for the PIN (python-fido2 1.x leaves UV out
+    unless required); the new vault's credential uses it, as the key has one."""
+    original = copy_of("2025.2.19-pin", tmp_path)
+    assert original.pin is not None
+    new = tmp_path / "new-vault"
+    child = pexpect.spawn(
+        script("tokenring"),
+        ["import-legacy", str(original.vault), "--vault", str(new), "--no-recovery-code"],
+        env={**os.environ, **original.env},
+        encoding="utf-8",
+        timeout=60,
+    )
+    child.expect(r"PIN of .*\(to enrol your key .*\): ")
+    reading = str(child.before)
+    child.sendline(original.pin)
+    child.expect(pexpect.EOF)
+    child.close()
+    output = str(child.before)
+    assert child.exitstatus == 0, output
+    # Reading the original's entries needed no PIN; only the enrolment asked.
+    assert "to read 'long' / 'user'" in reading
+    assert "PIN" not in reading
+    assert "PIN" not in output
+    assert original.touches() == import_touches(len(original.entries))
+
+    def opener() -> Opener:
+        return keys.opener(original.env, TypedPin(pin=original.pin or ""))
+
+    ring = TokenRing(
+        vault=new, socket=str(tmp_path / "no-agent"), use_agent=False, opener_factory=opener
+    )
+    for service, user, password in original.entries:
         assert ring.get(service, user) == password
 
 
-def test_import_through_the_cli(tokenring: Invoke, legacy_file: Path) -> None:
-    imported = tokenring("import-legacy", str(legacy_file))
-    assert imported.returncode == 0, imported.stderr
-    assert "imported 3 entries" in imported.stderr
-    got = tokenring("get", "payments", "ops@example.com")
-    assert got.stdout == "sk_live_ünïcode ☃\n"
-
-
-def test_import_refuses_to_overwrite_a_vault(legacy_file: Path, vault_file: Path) -> None:
-    again = run("tokenring", "import-legacy", str(legacy_file))
+def test_a_second_import_refuses_to_overwrite(original: Original) -> None:
+    assert run("tokenring", "import-legacy", str(original.vault), env=original.env).returncode == 0
+    again = run("tokenring", "import-legacy", str(original.vault), env=original.env)
     assert again.returncode == 2
     assert again.stderr.startswith("error: ")
     assert "already exists" in again.stderr
     assert len(again.stderr.splitlines()) == 1
 
 
-def test_wrong_key_is_one_line(tokenring: Invoke, legacy_file: Path, tmp_path: Path) -> None:
+def test_another_key_is_one_line_and_writes_nothing(original: Original, tmp_path: Path) -> None:
     other = tmp_path / "other-key.json"
-    got = tokenring(
+    new = tmp_path / "new-vault"
+    got = run(
+        "tokenring",
         "import-legacy",
-        str(legacy_file),
+        str(original.vault),
+        "--vault",
+        str(new),
         env={"SECRETS_AUTHENTICATOR": f"soft:{other}"},
     )
     assert got.returncode == 3
     assert got.stderr.splitlines()[-1].startswith("error: ")
-    assert not (tmp_path / "secrets-home" / "tokenring" / "vault").exists()
+    assert "Traceback" not in got.stderr
+    assert not new.exists()
+
+
+def _document(original: Original) -> dict[str, object]:
+    document = json.loads(original.vault.read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def _flip_data(original: Original) -> str:
+    document = _document(original)
+    data = bytearray(bytes.fromhex(str(document["data"])))
+    data[-5] ^= 1
+    document["data"] = data.hex()
+    return json.dumps(document)
+
+
+def _other_credential(original: Original) -> str:
+    document = _document(original)
+    key = document["key"]
+    assert isinstance(key, dict)
+    credential_id = bytearray(bytes.fromhex(key["credential"]["credential_id"]))
+    credential_id[-1] ^= 1
+    key["credential"]["credential_id"] = credential_id.hex()
+    return json.dumps(document)
+
+
+def _short_salt(original: Original) -> str:
+    document = _document(original)
+    key = document["key"]
+    assert isinstance(key, dict)
+    key["salt"] = key["salt"][:30]
+    return json.dumps(document)
+
+
+def _no_data(original: Original) -> str:
+    document = _document(original)
+    del document["data"]
+    return json.dumps(document)
+
+
+def _cut(original: Original) -> str:
+    text = original.vault.read_text()
+    return text[: len(text) // 2]
+
+
+@pytest.mark.parametrize(
+    ("damage", "status", "touched"),
+    [
+        (_flip_data, 4, 1),
+        (_other_credential, 3, 0),
+        (_short_salt, 4, 0),
+        (_no_data, 4, 0),
+        (_cut, 4, 0),
+    ],
+)
+def test_a_damaged_original_is_one_line(
+    original: Original, tmp_path: Path, damage: object, status: int, touched: int
+) -> None:
+    assert callable(damage)
+    original.vault.write_text(damage(original))
+    new = tmp_path / "new-vault"
+    got = run(
+        "tokenring", "import-legacy", str(original.vault), "--vault", str(new), env=original.env
+    )
+    assert got.returncode == status, got.stderr
+    lines = [line for line in got.stderr.splitlines() if not line.startswith(("warning:", "Touch"))]
+    assert len(lines) == 1, got.stderr
+    assert lines[0].startswith("error: ")
+    assert original.touches() == touched
+    assert not new.exists()
 
 
 @pytest.mark.parametrize(
@@ -90,53 +261,20 @@ def test_wrong_key_is_one_line(tokenring: Invoke, legacy_file: Path, tmp_path: P
         '{"key": {"salt": "zz", "credential": {"rp_id": "x", "credential_id": "00"}}, "data": ""}',
     ],
 )
-def test_foreign_files_are_refused_before_any_touch(
-    tokenring: Invoke, tmp_path: Path, soft_key: Path, document: str
-) -> None:
+def test_foreign_files_are_refused_before_any_touch(tmp_path: Path, document: str) -> None:
     path = tmp_path / "foreign.json"
     path.write_text(document)
+    key = tmp_path / "key.json"
     with pytest.raises(LegacyFormatError):
         LegacyVault.load(path)
-    got = tokenring("import-legacy", str(path))
+    got = run("tokenring", "import-legacy", str(path), env={"SECRETS_AUTHENTICATOR": f"soft:{key}"})
     assert got.returncode == 4
     assert len(got.stderr.strip().splitlines()) == 1
-    assert touches(soft_key) == 0
-
-
-def test_tampered_data_is_refused(legacy_file: Path, soft_key: Path) -> None:
-    document = json.loads(legacy_file.read_text())
-    data = bytearray(bytes.fromhex(document["data"]))
-    data[-5] ^= 1
-    document["data"] = data.hex()
-    legacy_file.write_text(json.dumps(document))
-    with pytest.raises(SecretsError, match="does not decrypt"):
-        read_legacy(LegacyVault.load(legacy_file), keys.key_source())
-
-
-# Each example enrols a credential and runs several assertions on the soft key.
-@settings(max_examples=8)
-@given(
-    passwords=st.lists(
-        st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=30),
-        min_size=0,
-        max_size=4,
-    )
-)
-def test_read_legacy_returns_what_was_written(
-    tmp_path: Path, soft_key: Path, passwords: list[str]
-) -> None:
-    path = tmp_path / "prop.json"
-    entries = [(f"service-{i}", f"user-{i}", password) for i, password in enumerate(passwords)]
-    write_legacy_vault(path, soft_key, entries)
-    opened = read_legacy(LegacyVault.load(path), keys.key_source())
-    assert opened.entries == entries
-    assert opened.touches == 1 + (len(entries) + 1) // 2
+    assert touches(key) == 0
 
 
 @pytest.mark.parametrize("where", ["/dev/zero", "directory", "fifo"])
-def test_files_that_never_end_are_refused_at_once(
-    tokenring: Invoke, tmp_path: Path, soft_key: Path, where: str
-) -> None:
+def test_files_that_never_end_are_refused_at_once(tmp_path: Path, where: str) -> None:
     if where == "directory":
         path = tmp_path
     elif where == "fifo":
@@ -144,7 +282,29 @@ def test_files_that_never_end_are_refused_at_once(
         os.mkfifo(path)
     else:
         path = Path(where)
-    got = tokenring("import-legacy", str(path))
+    key = tmp_path / "key.json"
+    got = run("tokenring", "import-legacy", str(path), env={"SECRETS_AUTHENTICATOR": f"soft:{key}"})
     assert got.returncode == 4
     assert got.stderr.splitlines()[-1].startswith("error: ")
-    assert touches(soft_key) == 0
+    assert touches(key) == 0
+
+
+def test_without_a_path_the_originals_own_place_is_read(original: Original, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "python_keyring").mkdir(parents=True)
+    shutil.copyfile(original.vault, data / "python_keyring" / "keyring.tokenvault")
+    env = {**original.env, "XDG_DATA_HOME": str(data)}
+    imported = run("tokenring", "import-legacy", env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert f"imported {len(original.entries)} entries" in imported.stderr
+    missing = run(
+        "tokenring",
+        "import-legacy",
+        "--vault",
+        str(tmp_path / "another-vault"),
+        env={**env, "XDG_DATA_HOME": str(tmp_path)},
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [
+        f"error: no file {tmp_path / 'python_keyring' / 'keyring.tokenvault'}"
+    ]

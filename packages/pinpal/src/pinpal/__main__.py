@@ -30,6 +30,13 @@ def main(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int
         from pinpal.cli.quickcheck import check
 
         return check()
+    from secrets_common.cli import invocation
+    from secrets_common.cli.versions import fast_version
+
+    invocation.record("pinpal", prog_name or "pinpal")
+    status = fast_version(args, "pinpal")
+    if status is not None:
+        return status
     from secrets_common.cli.running import run
 
     # Bare `pinpal` practises what is due, like the original.

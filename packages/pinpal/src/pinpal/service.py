@@ -109,9 +109,11 @@ class Pinpal:
 
     def _refuse_existing(self, label: str) -> None:
         if label in self.store.labels():
+            from secrets_common.cli.invocation import command
+
             raise UsageError(
-                f"a secret called {label!r} exists; `rotate {label}` replaces it, "
-                f"`drop {label}` removes it"
+                f"a secret called {label!r} exists; `{command('pinpal', 'rotate', label)}`"
+                f" replaces it, `{command('pinpal', 'drop', label)}` removes it"
             )
 
     def rotate(self, label: str, secret: NewSecret) -> LabelEntry:

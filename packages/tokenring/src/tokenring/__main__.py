@@ -83,6 +83,13 @@ def main(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int
     status = fast_get(args)
     if status is not None:
         return status
+    from secrets_common.cli import invocation
+    from secrets_common.cli.versions import fast_version
+
+    invocation.record("tokenring", prog_name or "tokenring")
+    status = fast_version(args, "tokenring")
+    if status is not None:
+        return status
     from secrets_common.cli.running import run
 
     return run(app, args, prog_name or "tokenring")

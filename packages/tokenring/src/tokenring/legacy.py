@@ -1,6 +1,11 @@
 """Reading vaults of the original TokenRing, and moving their entries here.
 
-The format, as the original tool wrote it (one JSON object)::
+What the released original (PyPI ``tokenring`` 2023.4.22 and 2025.2.19) writes,
+as its own code writes it (the test fixtures are made by that code: see
+tests/fixtures/tokenring-original/PROVENANCE.md). One file,
+``keyring.util.platform_.data_root() / "keyring.tokenvault"``
+(``~/.local/share/python_keyring/keyring.tokenvault`` on Linux), holding one
+JSON object written by ``json.dump`` (non-ASCII text as ``\\u`` escapes)::
 
     {
       "key":  KEY_HANDLE,          # opens "data"
@@ -14,9 +19,14 @@ The format, as the original tool wrote it (one JSON object)::
 
 The Fernet key of a handle is ``urlsafe_b64encode(hmac_secret(credential,
 salt))``: the key's hmac-secret output for that salt, one assertion without
-user verification. "data" decrypts to a JSON list of rows
-``[service, user, KEY_HANDLE, "<hex of a Fernet token>"]``, each token
-holding the UTF-8 password under its own handle's key.
+user verification (python-fido2 1.x, which the original needs, leaves UV out
+of an assertion that does not require it, even on a key with a PIN; only a
+key with alwaysUv forces it, and that one we refuse to read). "data"
+decrypts to a JSON list of rows ``[service, user, KEY_HANDLE, "<hex of a
+Fernet token>"]`` in the order the entries were first set (setting one again
+replaces its row in place), each token holding the UTF-8 password (possibly
+empty) under its own handle's key. The original puts every row under the
+vault's own credential, each with a salt of its own.
 
 Touches of an import: one for "data", then one per two entries on the same
 credential (hmac-secret takes two salts per assertion; the original took one
@@ -42,7 +52,15 @@ from secrets_common.keysource import SECRET_SIZE, Credential, KeySource
 from tokenring.ring import entry_name, lock_timeout
 
 LEGACY_RP_ID = "hardware.keychain.glyph.im"
+LEGACY_FILE_NAME = "keyring.tokenvault"
 MAX_LEGACY_SIZE = 64 * 1024 * 1024
+
+
+def default_legacy_path() -> Path:
+    """Where the original kept its vault: in keyring's data directory."""
+    from keyring.util.platform_ import data_root
+
+    return Path(data_root()) / LEGACY_FILE_NAME
 
 
 class LegacyFormatError(VaultError):
@@ -133,8 +151,8 @@ def _decrypt(output: bytes, token: bytes, what: str, path: Path) -> bytes:
         return _fernet(output).decrypt(token)
     except InvalidToken:
         raise LegacyFormatError(
-            f"{path}: {what} does not decrypt with this key (damaged file, or the key's PIN"
-            " setting changed since it was written)"
+            f"{path}: {what} does not decrypt with this key (a damaged file, or one written"
+            " while the key had alwaysUv on)"
         ) from None
 
 

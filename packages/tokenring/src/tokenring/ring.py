@@ -59,7 +59,10 @@ def lock_timeout(environ: Mapping[str, str] | None = None) -> float:
 def open_vault(path: Path) -> Vault:
     """The vault at ``path``, locked; a one-line hint when there is none yet."""
     if not path.exists():
-        raise MissingVaultError(f"no TokenRing vault at {path}; create one with `tokenring init`")
+        from secrets_common.cli.invocation import command
+
+        hint = command("tokenring", "init")
+        raise MissingVaultError(f"no TokenRing vault at {path}; create one with `{hint}`")
     return Vault.open(path, lock_timeout=lock_timeout())
 
 

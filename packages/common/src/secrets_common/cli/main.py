@@ -19,6 +19,7 @@ from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol, cast
 
+from secrets_common.cli import invocation
 from secrets_common.cli.running import DEBUG_FLAG, report, run, split_debug
 
 if TYPE_CHECKING:
@@ -57,11 +58,11 @@ def _root_app(groups: dict[str, EntryPoint]) -> Callable[[], typer.Typer]:
     def build() -> typer.Typer:
         import typer
 
-        root = typer.Typer(
+        from secrets_common.cli.apps import new_app
+
+        root = new_app(
+            "Secrets that deserve more care: TokenRing, PINPal and their security keys.",
             name="secrets",
-            help="Secrets that deserve more care: TokenRing, PINPal and their security keys.",
-            no_args_is_help=True,
-            pretty_exceptions_enable=False,
         )
 
         def show_version(value: bool) -> None:
@@ -105,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug, rest = split_debug(args)
     groups = installed_groups()
+    # Every tool's hints name it as `secrets GROUP`, whichever group raised them.
+    invocation.record_all(
+        (entry.dist.name, f"secrets {name}") for name, entry in groups.items() if entry.dist
+    )
     if rest and rest[0] in groups:
         module = load_group(groups[rest[0]])
         if module is None:

@@ -3,7 +3,7 @@
 Every console script of the toolkit goes through :func:`run`. It turns a
 :class:`~secrets_common.errors.SecretsError` into ``error: <message>`` and its
 exit status, keeps click's own usage errors, and hides tracebacks unless
-``--debug`` is given or ``SECRETS_DEBUG=1`` is set.
+``--debug`` is given or ``SECRETS_DEBUG`` is 1, true or yes.
 """
 
 from __future__ import annotations
@@ -20,8 +20,21 @@ if TYPE_CHECKING:
 
 DEBUG_FLAG = "--debug"
 DEBUG_VARIABLE = "SECRETS_DEBUG"
+EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+
+
+DEBUG_ON = ("1", "true", "yes", "on")
+DEBUG_OFF = ("", "0", "false", "no", "off")
+
+
+def debug_variable() -> bool | None:
+    """``SECRETS_DEBUG`` as a switch; None for a value that is neither on nor off."""
+    value = os.environ.get(DEBUG_VARIABLE, "").strip().lower()
+    if value in DEBUG_ON:
+        return True
+    return False if value in DEBUG_OFF else None
 
 
 def split_debug(argv: Sequence[str]) -> tuple[bool, list[str]]:
@@ -31,7 +44,7 @@ def split_debug(argv: Sequence[str]) -> tuple[bool, list[str]]:
     found = DEBUG_FLAG in args[:end]
     if found:
         args = [a for a in args[:end] if a != DEBUG_FLAG] + args[end:]
-    return found or os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"), args
+    return found or bool(debug_variable()), args
 
 
 def report(message: str) -> None:
@@ -69,6 +82,10 @@ def run(app_factory: Callable[[], typer.Typer], argv: Sequence[str], prog_name: 
     one ``error:`` line; tracebacks are kept for ``--debug``. A bug's message
     is not printed either (it might quote what the user typed).
     """
+    if debug_variable() is None:
+        shown = os.environ.get(DEBUG_VARIABLE, "")
+        report(f"{DEBUG_VARIABLE} must be 1, true or yes (or 0, false, no), not {shown!r}")
+        return EXIT_USAGE
     import typer
 
     debug, args = split_debug(argv)
@@ -101,6 +118,11 @@ def run(app_factory: Callable[[], typer.Typer], argv: Sequence[str], prog_name: 
         report(f"input/output failed ({error.strerror or type(error).__name__}){where}")
         return 1
     except Exception as error:
+        if type(error).__name__ == "NoArgsIsHelpError":
+            # A bare group: its help is the answer, on stdout, with the usage status.
+            sys.stdout.write(str(getattr(error, "message", "")).rstrip("\n") + "\n")
+            sys.stdout.flush()
+            return EXIT_USAGE
         usage = _usage_error(error)
         if usage is not None and not debug:
             message, status = usage

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from secrets_common.cli.output import emit as _emit
 from secrets_common.errors import NoDeviceError, NotFoundError, UsageError
+from secrets_common.soft.vpcd import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from secrets_common.fido.devices import Authenticator
@@ -135,12 +137,9 @@ def _info_lines(details: KeyDetails) -> list[tuple[str, str]]:
 
 
 def build_app() -> typer.Typer:
-    app = typer.Typer(
-        help="Security keys: list them, inspect them.",
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-    )
+    from secrets_common.cli.apps import new_app
+
+    app = new_app("Security keys: list them, inspect them, emulate one.")
 
     # A callback keeps typer from collapsing a one-command group into that command.
     @app.callback()
@@ -151,7 +150,12 @@ def build_app() -> typer.Typer:
     def list_(
         as_json: bool = typer.Option(False, "--json", help="A JSON list of objects."),
     ) -> None:
-        """List the connected security keys: name, transport, hmac-secret, PIN."""
+        """List the connected security keys: name, transport, hmac-secret, PIN.
+
+        In the HMAC-SECRET column, "yes (+mc)" means the key also has
+        hmac-secret-mc: it derives a secret while it makes a credential, so
+        enrolling it takes one touch instead of two.
+        """
         details = _with_keys(_describe_all)
         if as_json:
             _emit(json.dumps([{"index": n, **d.summary()} for n, d in enumerate(details, 1)]))
@@ -179,7 +183,9 @@ def build_app() -> typer.Typer:
     @app.command("info")
     def info(
         key: str | None = typer.Argument(
-            None, help="Which key: its number in `secrets token list`, or (part of) its name."
+            None,
+            metavar="KEY",
+            help="Which key: its number in `secrets token list`, or (part of) its name.",
         ),
         as_json: bool = typer.Option(False, "--json", help="A JSON object."),
     ) -> None:
@@ -191,5 +197,29 @@ def build_app() -> typer.Typer:
         lines = _info_lines(details)
         width = max(len(label) for label, _value in lines)
         _emit("\n".join(f"{label + ':':<{width + 1}} {value}" for label, value in lines))
+
+    @app.command("emulate")
+    def emulate(
+        pcsc: str = typer.Option(
+            ...,
+            "--pcsc",
+            metavar="STATE_FILE",
+            help="Present the software authenticator with this state file as an NFC card"
+            " in vsmartcard's virtual reader (vpcd), for pcscd's clients to find.",
+        ),
+        vpcd: str = typer.Option(
+            f"{DEFAULT_HOST}:{DEFAULT_PORT}",
+            "--vpcd",
+            metavar="HOST:PORT",
+            help="Where vpcd listens for its virtual card.",
+        ),
+    ) -> None:
+        """Run the software authenticator as a FIDO2 NFC card, in the foreground.
+
+        Prints "ready" once the card is in the reader. Stop it with Ctrl-C.
+        """
+        from secrets_common.cli.emulate import emulate_pcsc
+
+        emulate_pcsc(Path(pcsc), vpcd)
 
     return app

@@ -8,7 +8,7 @@ discovery is called.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +35,7 @@ class Authenticator:
     name: str
     """What the key calls itself ("YubiKey 5 NFC"), or the software one's file."""
     transport: str
-    """``usb``, ``nfc`` or ``soft``."""
+    """``usb``, ``nfc``, ``soft`` or ``soft-hid`` (the software key behind HID framing)."""
     path: str
     """Where it is connected: a hidraw path, a reader name, a state file."""
     device: CtapDevice
@@ -122,21 +122,45 @@ def _pcsc_authenticators() -> list[Authenticator]:
     ]
 
 
-def soft_authenticators(paths: Sequence[Path]) -> list[Authenticator]:
-    """One software authenticator per state file, in the order given."""
+def soft_authenticators(
+    paths: Sequence[Path], *, hid: Collection[Path] = ()
+) -> list[Authenticator]:
+    """One software authenticator per state file, in the order given.
+
+    Those in ``hid`` are reached through python-fido2's CtapHidDevice over a
+    software HID connection, so that its framing, keepalives and cancel run.
+    """
     from secrets_common.soft import SoftAuthenticator
 
     found = []
     for path in paths:
+        device: CtapDevice
         try:
-            device = SoftAuthenticator(path)
+            if path in hid:
+                from secrets_common.soft.hid import open_soft_hid
+
+                device = open_soft_hid(path)
+            else:
+                device = SoftAuthenticator(path)
         except OSError as error:
             raise AuthenticatorError(
                 f"cannot open the software authenticator {path}: {error.strerror or error}"
             ) from error
-        found.append(
-            Authenticator(name="SoftAuthenticator", transport="soft", path=str(path), device=device)
-        )
+        if path in hid:
+            found.append(
+                Authenticator(
+                    name="SoftAuthenticator (HID)",
+                    transport="soft-hid",
+                    path=str(path),
+                    device=device,
+                )
+            )
+        else:
+            found.append(
+                Authenticator(
+                    name="SoftAuthenticator", transport="soft", path=str(path), device=device
+                )
+            )
     return found
 
 

@@ -1,7 +1,9 @@
 """Which authenticators the toolkit uses: ``SECRETS_AUTHENTICATOR``.
 
 Unset (or empty): the security keys plugged in. ``soft:PATH`` uses the
-software authenticator with that state file instead; ``soft:A,soft:B`` offers
+software authenticator with that state file instead; ``softhid:PATH`` puts
+it behind python-fido2's USB HID framing (CtapHidDevice: channels,
+keepalives, cancel), as a USB key is used; ``soft:A,softhid:B`` offers
 several, as if several keys were plugged in. Selecting a software
 authenticator prints a one-line warning on stderr, once per process.
 """
@@ -34,6 +36,7 @@ DEFAULT_TIMEOUT = 30.0
 
 VARIABLE = "SECRETS_AUTHENTICATOR"
 SOFT_SCHEME = "soft:"
+SOFT_HID_SCHEME = "softhid:"
 
 
 @attrs.frozen
@@ -41,6 +44,8 @@ class Selection:
     """The authenticators asked for: software state files, or ``None`` for hardware."""
 
     soft_paths: tuple[Path, ...] | None
+    hid_paths: frozenset[Path] = frozenset()
+    """Those of ``soft_paths`` to reach through the HID framing (``softhid:``)."""
 
     @property
     def is_soft(self) -> bool:
@@ -52,18 +57,22 @@ def parse_selection(value: str | None) -> Selection:
     if value is None or not value.strip():
         return Selection(soft_paths=None)
     paths: list[Path] = []
+    hid: set[Path] = set()
     for item in value.split(","):
         entry = item.strip()
-        if not entry.startswith(SOFT_SCHEME) or not entry[len(SOFT_SCHEME) :].strip():
+        scheme = next((s for s in (SOFT_HID_SCHEME, SOFT_SCHEME) if entry.startswith(s)), None)
+        if scheme is None or not entry[len(scheme) :].strip():
             raise UsageError(
-                f"{VARIABLE}={value!r} is not understood: expected soft:PATH"
+                f"{VARIABLE}={value!r} is not understood: expected soft:PATH or softhid:PATH"
                 " (several separated by commas), or leave it unset to use security keys"
             )
-        path = Path(entry[len(SOFT_SCHEME) :].strip()).expanduser().absolute()
+        path = Path(entry[len(scheme) :].strip()).expanduser().absolute()
         if path in paths:
             raise UsageError(f"{VARIABLE} names {path} twice: one state file is one key")
         paths.append(path)
-    return Selection(soft_paths=tuple(paths))
+        if scheme == SOFT_HID_SCHEME:
+            hid.add(path)
+    return Selection(soft_paths=tuple(paths), hid_paths=frozenset(hid))
 
 
 def selection_from(environ: Mapping[str, str] | None = None) -> Selection:
@@ -75,17 +84,12 @@ def selection_from(environ: Mapping[str, str] | None = None) -> Selection:
     env = os.environ if environ is None else environ
     selection = parse_selection(env.get(VARIABLE))
     if selection.is_soft:
-        from secrets_common.soft.session import (
-            PRESENCE_DENY,
-            PRESENCE_VARIABLE,
-            presence_setting,
-        )
+        from secrets_common.soft.presence import check_setting
 
-        if presence_setting(env) not in ("", PRESENCE_DENY):
-            raise UsageError(
-                f"{PRESENCE_VARIABLE}={env[PRESENCE_VARIABLE]!r} is not understood:"
-                f" set it to {PRESENCE_DENY} to refuse every touch, or leave it unset"
-            )
+        try:
+            check_setting(env)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
     return selection
 
 
@@ -94,9 +98,10 @@ def discovery(selection: Selection) -> Discovery:
     paths = selection.soft_paths
     if paths is None:
         return hardware_authenticators
+    hid = selection.hid_paths
 
     def find_soft() -> Sequence[Authenticator]:
-        return soft_authenticators(paths)
+        return soft_authenticators(paths, hid=hid)
 
     return find_soft
 

@@ -34,7 +34,8 @@ class SoftAuthenticator(CtapDevice):
     granted automatically unless ``SECRETS_SOFT_PRESENCE=deny`` is set when
     the request arrives; then the key behaves as one nobody touches
     (CTAP2_ERR_USER_ACTION_TIMEOUT, which python-fido2's client reports as
-    ``ClientError.ERR.TIMEOUT``).
+    ``ClientError.ERR.TIMEOUT``). ``after:SECONDS`` grants each touch after
+    that delay unless the request is cancelled first (CTAP2_ERR_KEEPALIVE_CANCEL).
     """
 
     def __init__(self, path: Path, *, presence: Callable[[], bool] | None = None) -> None:
@@ -80,15 +81,11 @@ class SoftAuthenticator(CtapDevice):
             raise CtapError(CtapError.ERR.INVALID_COMMAND)
         # The protocol machinery loads on first use, keeping imports cheap.
         from secrets_common.soft.commands import process
-        from secrets_common.soft.session import (
-            Context,
-            Presence,
-            Session,
-            presence_from_environment,
-        )
+        from secrets_common.soft.presence import environment_presence
+        from secrets_common.soft.session import Context, Presence, Session
 
         presence = Presence(
-            granted=self._presence or presence_from_environment,
+            granted=self._presence or environment_presence(event),
             event=event,
             on_keepalive=on_keepalive,
         )

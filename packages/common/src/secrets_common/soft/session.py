@@ -98,7 +98,10 @@ class Presence:
         if self.on_keepalive is not None:
             self.on_keepalive(STATUS.UPNEEDED)
         if not self.granted():
-            raise CtapError(CtapError.ERR.USER_ACTION_TIMEOUT)
+            cancelled = self.event is not None and self.event.is_set()
+            raise CtapError(
+                CtapError.ERR.KEEPALIVE_CANCEL if cancelled else CtapError.ERR.USER_ACTION_TIMEOUT
+            )
         box.state = attrs.evolve(box.state, touches=box.state.touches + 1)
 
 

@@ -20,13 +20,14 @@ import typer
 
 from pinpal.cli import quickcheck
 from pinpal.cli.drill import drill, practise
-from pinpal.cli.listing import NO_SECRETS, lines, rows
+from pinpal.cli.listing import lines, no_secrets, rows
 from pinpal.cli.terminal import TerminalConsole, calibrate_with_spinner, interruptible
 from pinpal.cli.wording import describe, when
 from pinpal.learning.entropy import SYSTEM_ENTROPY
 from pinpal.learning.kdf import ScryptParams
 from pinpal.learning.secretgen import (
     DEFAULT_WORDS,
+    Kind,
     NewSecret,
     existing_secret,
     generate_digits,
@@ -37,18 +38,17 @@ from pinpal.storage import kdfcache
 from pinpal.storage.codec import CURRENT, LabelEntry
 from pinpal.storage.duefile import state_dir
 from pinpal.storage.vaultstore import VAULT_FILE, VaultStore
-from secrets_common.errors import SecretsError, UsageError
+from secrets_common.cli.invocation import command
+from secrets_common.errors import UsageError
 from secrets_common.home import HOME_VARIABLE
-
-
-class NotDroppedError(SecretsError):
-    """The user answered no to ``drop``'s question."""
 
 
 def _hash_cost(directory: Path) -> Callable[[], ScryptParams]:
     # Asked for lazily: commands that hash nothing never calibrate.
     return functools.cache(lambda: kdfcache.load_or_calibrate(directory, calibrate_with_spinner))
 
+
+WEAK_BITS = 50
 
 # Far enough for any rehearsal, near enough that a due time stays a short integer.
 LATEST_TIME = 2.0**40
@@ -82,10 +82,16 @@ def introduce(
     record = entry.current
     unknown = " (strength unknown: you chose it)" if record.bits is None else ""
     console.say(f"{entry.label}: {describe(record)}{unknown}")
+    # A PIN's length is the device's to decide; a passphrase's is the user's.
+    if record.kind is Kind.WORDS and record.bits is not None and record.bits < WEAK_BITS:
+        console.say(
+            f"warning: {record.bits:.1f} bits is weak for a passphrase; "
+            f"{WEAK_BITS} or more (4+ words) resists offline guessing."
+        )
     if existing:
         # The two entries just typed are its first practice.
         pinpal.answer(entry.label, CURRENT, secret.text)
-        console.say("stored; practise it when `pinpal check` says so.")
+        console.say(f"stored; practise it when `{command('pinpal', 'check')}` says so.")
         return
     console.say(f"your new secret: {secret.text}")
     console.say("type it once now; PINPal hides it bit by bit as you learn it.")
@@ -94,11 +100,10 @@ def introduce(
 
 
 def build_app() -> typer.Typer:
-    app = typer.Typer(
-        help="PINPal: learn strong random secrets by spaced repetition.",
-        no_args_is_help=False,
-        pretty_exceptions_enable=False,
-        add_completion=False,
+    from secrets_common.cli.apps import new_app, version_option
+
+    app = new_app(
+        "PINPal: learn strong random secrets by spaced repetition.", no_args_is_help=False
     )
     fixed: list[float | None] = [None]
     console = TerminalConsole()
@@ -120,6 +125,7 @@ def build_app() -> typer.Typer:
             metavar="EPOCH",
             help="Act as if the clock read this Unix time (rehearse a schedule; tests).",
         ),
+        version: bool = version_option("pinpal"),  # noqa: ARG001 - eager, answers itself
     ) -> None:
         fixed[0] = _fixed_time(now)
         if context.invoked_subcommand is None:
@@ -143,9 +149,11 @@ def build_app() -> typer.Typer:
         introduce(pinpal, console, entry, secret, existing)
 
     word_option = typer.Option(
-        None, "--words", help=f"Words from the EFF list (default {DEFAULT_WORDS})."
+        None, "--words", metavar="COUNT", help=f"Words from the EFF list (default {DEFAULT_WORDS})."
     )
-    digit_option = typer.Option(None, "--digits", help="A PIN of this many digits.")
+    digit_option = typer.Option(
+        None, "--digits", metavar="COUNT", help="A PIN of this many digits."
+    )
     existing_option = typer.Option(
         False, "--existing", help="Learn a secret you already have (typed twice, no echo)."
     )
@@ -153,7 +161,9 @@ def build_app() -> typer.Typer:
     @app.command()
     @interruptible
     def new(
-        label: str = typer.Argument(..., help="A name for the secret, e.g. 'laptop'."),
+        label: str = typer.Argument(
+            ..., metavar="LABEL", help="A name for the secret, e.g. 'laptop'."
+        ),
         words: int | None = word_option,
         digits: int | None = digit_option,
         existing: bool = existing_option,
@@ -164,7 +174,7 @@ def build_app() -> typer.Typer:
     @app.command()
     @interruptible
     def rotate(
-        label: str = typer.Argument(..., help="The secret to replace."),
+        label: str = typer.Argument(..., metavar="LABEL", help="The secret to replace."),
         words: int | None = word_option,
         digits: int | None = digit_option,
         existing: bool = existing_option,
@@ -182,7 +192,7 @@ def build_app() -> typer.Typer:
             return
         upcoming = pinpal.next_due(only)
         if upcoming is None:
-            console.say(NO_SECRETS)
+            console.say(no_secrets())
         elif only is None:
             console.say(f"nothing is due; next practice {when(upcoming, clock())}.")
         else:
@@ -191,10 +201,22 @@ def build_app() -> typer.Typer:
     @app.command("drill")
     @interruptible
     def drill_command(
-        label: str | None = typer.Argument(None, help="Practise only this secret."),
+        label: str | None = typer.Argument(
+            None, metavar="LABEL", help="Practise only this secret."
+        ),
     ) -> None:
         """Practise every secret that is due (also: no command at all)."""
         run_drill(label)
+
+    @app.command("test")
+    @interruptible
+    def test_command(
+        label: str = typer.Argument(..., help="The secret to check yourself on."),
+    ) -> None:
+        """Check yourself on LABEL now, due or not (e.g. before a trip)."""
+        pinpal = service()
+        entry = pinpal.entry(label)
+        practise(pinpal, Due(label, CURRENT, entry.current), console)
 
     @app.command()
     def check() -> None:
@@ -203,7 +225,7 @@ def build_app() -> typer.Typer:
 
     @app.command("shell-init")
     def shell_init(
-        shell: str = typer.Argument(..., help="bash, zsh or fish."),
+        shell: str = typer.Argument(..., metavar="SHELL", help="bash, zsh or fish."),
     ) -> None:
         """Print a prompt snippet for your shell's rc file (no process per prompt)."""
         from pinpal.cli.shellinit import snippet
@@ -232,14 +254,16 @@ def build_app() -> typer.Typer:
     @app.command()
     @interruptible
     def drop(
-        label: str = typer.Argument(..., help="The secret to forget for good."),
+        label: str = typer.Argument(..., metavar="LABEL", help="The secret to forget for good."),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     ) -> None:
         """Forget a secret and its progress."""
         pinpal = service()
         pinpal.entry(label)
         if not yes and not console.confirm(f"drop {label!r} and all its progress?"):
-            raise NotDroppedError(f"{label!r} was kept")
+            # The user's own answer, not a failure.
+            console.say(f"kept {label!r}: nothing was dropped.")
+            return
         pinpal.drop(label)
         console.say(f"dropped {label!r}.")
 
@@ -249,6 +273,7 @@ def build_app() -> typer.Typer:
         service_name: str | None = typer.Option(
             None,
             "--service",
+            metavar="SERVICE",
             help="Keyring service of the original PINPal (default: $PINPAL_KEYRING or 'pinpal').",
         ),
     ) -> None:

@@ -9,8 +9,12 @@ from pinpal.cli.wording import describe, unit, when
 from pinpal.learning.engine import Memorization
 from pinpal.service import Pinpal
 from pinpal.storage.codec import CURRENT
+from secrets_common.cli.invocation import command
 
-NO_SECRETS = "no secrets yet: `pinpal new LABEL` starts one."
+
+def no_secrets() -> str:
+    """What ``list`` and ``drill`` say before there is anything to practise."""
+    return f"no secrets yet: `{command('pinpal', 'new')} LABEL` starts one."
 
 
 def row(label: str, role: str, record: Memorization, pinpal: Pinpal, now: float) -> dict[str, Any]:
@@ -28,6 +32,8 @@ def row(label: str, role: str, record: Memorization, pinpal: Pinpal, now: float)
         "learned": record.learned,
         "practices": record.practices,
         "streak": record.streak,
+        "success_rate": None if record.success_rate is None else round(record.success_rate, 3),
+        "last_practices": [math.floor(moment) for moment in record.history],
         "due": math.ceil(due),
         "due_now": due <= now,
         "description": describe(record),
@@ -50,4 +56,4 @@ def line(item: dict[str, Any], now: float) -> str:
 
 
 def lines(found: list[dict[str, Any]], now: float) -> list[str]:
-    return [line(item, now) for item in found] if found else [NO_SECRETS]
+    return [line(item, now) for item in found] if found else [no_secrets()]

@@ -28,6 +28,8 @@ __pinpal_default_home={home}
 __pinpal_prompt() {{
     local due="" now file="${{SECRETS_HOME:-$__pinpal_default_home}}/pinpal/due"
     __pinpal_marker=""
+    # Put the marker back when a PS1 set after this snippet (or by a theme) lost it.
+    [[ $PS1 == *__pinpal_marker* ]] || PS1='${{__pinpal_marker}}'"$PS1"
     [[ -r $file ]] || return 0
     IFS= read -r due < "$file"
     [[ $due =~ ^[0-9]+$ ]] || return 0
@@ -37,7 +39,6 @@ __pinpal_prompt() {{
 }}
 if [[ ${{PROMPT_COMMAND-}} != *__pinpal_prompt* ]]; then
     PROMPT_COMMAND="__pinpal_prompt${{PROMPT_COMMAND:+; $PROMPT_COMMAND}}"
-    PS1='${{__pinpal_marker}}'"$PS1"
 fi
 """
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import hmac
+import math
 
 import attrs
 
@@ -41,12 +42,16 @@ class Policy:
 
     model: MemoryModel = DEFAULT_MODEL
     introduce_at: float = 1 * DAY
-    forget_at: float = 30 * DAY
+    # A token is forgotten once a secret of chunks as stable as it would go
+    # this long between practices (see _holds).
+    forget_at: float = 0.6 * DAY
     # A practice this much later than planned (and at least min_gap late)
     # restarts the streak: hidden tokens must earn their stability again.
     gap_factor: float = 4.0
     min_gap: float = 1 * DAY
     max_attempts: int = 3
+    # How many practice times a record keeps (for `list --json`).
+    history_length: int = 10
 
 
 DEFAULT_POLICY = Policy()
@@ -81,6 +86,11 @@ class Memorization:
     successes: int = 0
     lapses: int = 0
     learned_at: float | None = None
+    # The next practice, as fixed by the last answer; None in records written
+    # before it was stored (their due time is computed from the last review).
+    due: float | None = None
+    # When the last practices happened, oldest first.
+    history: tuple[float, ...] = ()
 
     def __repr__(self) -> str:
         _, forgotten, total = self.progress
@@ -97,10 +107,20 @@ class Memorization:
         forgotten = sum(p.stage is Stage.FORGOTTEN for p in self.positions)
         return hidden, forgotten, len(self.positions)
 
+    @property
+    def success_rate(self) -> float | None:
+        return None if self.practices == 0 else self.successes / self.practices
+
     def interval(self, policy: Policy = DEFAULT_POLICY) -> float:
-        return policy.model.interval(p.stability for p in self.positions if p.in_training)
+        # A chunk (four digits, one word) is introduced and recalled as one
+        # memory: its tokens share the chunk's share of the forgetting rate.
+        return policy.model.interval(
+            p.stability * self.chunk for p in self.positions if p.in_training
+        )
 
     def due_at(self, policy: Policy = DEFAULT_POLICY) -> float:
+        if self.due is not None:
+            return self.due
         if self.last_review is None:
             return self.created
         return self.last_review + self.interval(policy)
@@ -164,6 +184,11 @@ def review(
 ) -> Review:
     """Grade one answer given at ``now`` and return the updated record."""
     model = policy.model
+    scheduled = record.due_at(policy)
+    # Practice on demand, before the secret is due: it may not bring the
+    # next practice sooner nor start another chunk.
+    early = now < scheduled
+    history = (*record.history, now)[-policy.history_length :]
     typed = tokens_of(record, answer)
     correct = record.verifier.verify(record.separator.join(typed).encode("utf-8"))
     elapsed = 0.0 if record.last_review is None else max(0.0, now - record.last_review)
@@ -172,7 +197,7 @@ def review(
     streak = record.streak
     streak_reset = False
     if record.last_review is not None and elapsed > max(
-        policy.min_gap, policy.gap_factor * record.interval(policy)
+        policy.min_gap, policy.gap_factor * (scheduled - record.last_review)
     ):
         streak, streak_reset = 0, True
         positions = [
@@ -183,8 +208,13 @@ def review(
         ]
 
     if correct:
+        # The spacing effect is measured on the whole recall, which is what
+        # the learner did: each token grows by how hard the whole secret was.
+        recalled_at = model.recall_probability(
+            (p.stability * record.chunk for p in positions if p.in_training), elapsed
+        )
         positions = [
-            attrs.evolve(p, stability=model.after_success(p.stability, elapsed))
+            attrs.evolve(p, stability=model.after_success(p.stability, recalled_at))
             if p.in_training
             else p
             for p in positions
@@ -192,11 +222,11 @@ def review(
         newly_forgotten = tuple(
             i
             for i, p in enumerate(positions)
-            if p.stage is Stage.HIDDEN and p.stability >= policy.forget_at
+            if p.stage is Stage.HIDDEN and _holds(p, record, policy)
         )
         for i in newly_forgotten:
             positions[i] = Position(Stage.FORGOTTEN, None, positions[i].stability)
-        newly_hidden = _introduce(positions, record.chunk, policy)
+        newly_hidden = () if early else _introduce(positions, record.chunk, policy)
         updated = attrs.evolve(
             record,
             positions=tuple(positions),
@@ -204,7 +234,11 @@ def review(
             successes=record.successes + 1,
             practices=record.practices + 1,
             last_review=now,
+            history=history,
+            due=None,
         )
+        due = now + updated.interval(policy)
+        updated = attrs.evolve(updated, due=max(due, scheduled) if early else due)
         just_learned = updated.learned and record.learned_at is None
         if just_learned:
             updated = attrs.evolve(updated, learned_at=now)
@@ -245,6 +279,9 @@ def review(
         lapses=record.lapses + 1,
         practices=record.practices + 1,
         last_review=now,
+        history=history,
+        # A miss makes the secret due at once.
+        due=now,
     )
     return Review(
         False,
@@ -254,6 +291,15 @@ def review(
         error_among_forgotten=among_forgotten,
         streak_reset=streak_reset,
     )
+
+
+def _holds(position: Position, record: Memorization, policy: Policy) -> bool:
+    """Whether a token is stable enough to forget: a secret whose every chunk were
+    as stable would go ``forget_at`` between practices. A short PIN gets there
+    sooner than a long passphrase, whose recall is only as good as its weakest word."""
+    chunks = math.ceil(len(record.positions) / record.chunk)
+    interval = policy.model.interval([position.stability * record.chunk] * chunks)
+    return interval >= policy.forget_at
 
 
 def _introduce(positions: list[Position], chunk: int, policy: Policy) -> tuple[int, ...]:

@@ -13,13 +13,17 @@ scheduled when that falls to the retention target (0.9, FSRS's default)::
     interval = -ln(target) / sum(1 / S_i)
 
 A correct recall multiplies S by a growth factor that is larger the more the
-token had decayed (the spacing effect; about 2x when recalled right at the
-target, hardly anything when recalled again a minute later)::
+whole secret had decayed (the spacing effect, measured on the recall the
+learner actually made: about 1.5x when recalled right at the target, hardly
+anything when recalled again a minute later)::
 
     S' = S * (1 + GAIN * (1 - R) / (1 - target))       (capped at MAX_GROWTH)
 
-A wrong recall divides it (``S' = max(MIN, S * LAPSE)``), so the next practice
-comes sooner. This is the same family as FSRS (stability grows with each
+R being the whole secret's recall probability at that moment. A chunk of
+tokens introduced together (four digits) counts as one memory.
+
+A wrong recall divides it (``S' = max(MIN, S * LAPSE)``) and the secret is
+due again at once. This is the same family as FSRS (stability grows with each
 successful recall, more so when recall was hard) with fewer parameters.
 """
 
@@ -38,18 +42,21 @@ DAY = 86400.0
 @attrs.frozen
 class MemoryModel:
     target: float = 0.9
-    initial: float = 4 * HOUR
-    gain: float = 1.0
+    initial: float = 8 * HOUR
+    gain: float = 0.5
     max_growth: float = 4.0
     lapse: float = 0.3
     minimum: float = 10 * MINUTE
-    min_interval: float = 1 * MINUTE
+    # Same-day practice adds little to memory (FSRS's short-term rule): at
+    # most about six prompts on the first day.
+    min_interval: float = 2 * HOUR
 
     def retrievability(self, stability: float, elapsed: float) -> float:
         return math.exp(-max(elapsed, 0.0) / stability)
 
-    def after_success(self, stability: float, elapsed: float) -> float:
-        decayed = 1.0 - self.retrievability(stability, elapsed)
+    def after_success(self, stability: float, recalled_at: float) -> float:
+        """The stability after a right answer given when recall was ``recalled_at`` likely."""
+        decayed = 1.0 - recalled_at
         growth = 1.0 + self.gain * decayed / (1.0 - self.target)
         return stability * min(growth, self.max_growth)
 

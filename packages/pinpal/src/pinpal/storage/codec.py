@@ -81,6 +81,8 @@ def record_to_json(record: Memorization) -> dict[str, Any]:
         "successes": record.successes,
         "lapses": record.lapses,
         "learned_at": record.learned_at,
+        "due": record.due,
+        "history": list(record.history),
     }
 
 
@@ -154,4 +156,13 @@ def record_from_json(data: dict[str, Any]) -> Memorization:
         successes=int(data["successes"]),
         lapses=int(data["lapses"]),
         learned_at=_optional_float(data.get("learned_at")),
+        due=_optional_float(data.get("due")),
+        history=tuple(_time(value) for value in data.get("history", [])),
     )
+
+
+def _time(value: object) -> float:
+    time = _optional_float(value)
+    if time is None:
+        raise TypeError("a practice time is missing")
+    return time

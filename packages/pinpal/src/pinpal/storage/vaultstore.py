@@ -63,9 +63,11 @@ class VaultStore:
             except SlotOpenError as error:
                 # PINPal's vault has no recovery slot: what it holds can be
                 # learned again, which the user should know how to start.
+                from secrets_common.cli.invocation import command
+
                 raise SlotOpenError(
                     f"{error}; if the keyring lost this key for good, move {self.path} "
-                    "away and start again with `pinpal new`"
+                    f"away and start again with `{command('pinpal', 'new')}`"
                 ) from None
         return self._vault
 

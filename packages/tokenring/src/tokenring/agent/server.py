@@ -72,7 +72,10 @@ def bind_socket(path: str) -> socket.socket:
         except OSError:
             os.unlink(path)
         else:
-            raise AgentError(f"an agent already runs at {path}; stop it with `tokenring stop`")
+            from secrets_common.cli.invocation import command
+
+            hint = command("tokenring", "stop")
+            raise AgentError(f"an agent already runs at {path}; stop it with `{hint}`")
         finally:
             probe.close()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

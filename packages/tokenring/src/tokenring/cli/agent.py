@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--idle-timeout",
+                metavar="SECONDS",
                 help="Lock after this many idle seconds (env TOKENRING_IDLE_TIMEOUT; 600).",
                 show_default=False,
             ),
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--lifetime",
+                metavar="SECONDS",
                 help="Lock this many seconds after unlocking (env TOKENRING_LIFETIME; 7200).",
                 show_default=False,
             ),

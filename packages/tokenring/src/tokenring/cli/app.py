@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import typer
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import typer
 
 
 def build_app() -> typer.Typer:
+    from secrets_common.cli.apps import new_app, version_option
     from tokenring.cli import agent as cli_agent
     from tokenring.cli import entries as cli_entries
     from tokenring.cli import vault as cli_vault
 
-    app = typer.Typer(
-        help="TokenRing: secrets released only after a touch of your security key.",
-        no_args_is_help=True,
-        pretty_exceptions_enable=False,
-        add_completion=False,
-    )
+    app = new_app("TokenRing: secrets released only after a touch of your security key.")
 
     # A callback keeps typer from collapsing a one-command group into that command.
     @app.callback()
-    def _group() -> None:
+    def _group(version: bool = version_option("tokenring")) -> None:
         pass
 
     @app.command()

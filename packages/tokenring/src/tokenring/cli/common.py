@@ -6,16 +6,18 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tokenring.service import TokenRing
+if TYPE_CHECKING:
+    from tokenring.service import TokenRing
 
 VaultOption = Annotated[
     Path | None,
     typer.Option(
         "--vault",
+        metavar="PATH",
         envvar="TOKENRING_VAULT",
         help="The vault file (default: $SECRETS_HOME/tokenring/vault).",
         show_default=False,
@@ -31,6 +33,8 @@ def vault_path(vault: Path | None) -> Path:
 
 
 def token_ring(vault: Path | None) -> TokenRing:
+    from tokenring.service import TokenRing
+
     return TokenRing.from_environment(vault=vault_path(vault))
 
 

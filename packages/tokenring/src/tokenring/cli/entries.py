@@ -13,8 +13,8 @@ from secrets_common.errors import NotFoundError, SecretsError
 from tokenring.cli.common import JsonOption, VaultOption, note, token_ring
 from tokenring.cli.secret_input import read_secret
 
-Service = Annotated[str, typer.Argument(help="The service (e.g. a URL).")]
-User = Annotated[str, typer.Argument(help="The user name at that service.")]
+Service = Annotated[str, typer.Argument(metavar="SERVICE", help="The service (e.g. a URL).")]
+User = Annotated[str, typer.Argument(metavar="USER", help="The user name at that service.")]
 
 
 def register(app: typer.Typer) -> None:

@@ -11,14 +11,15 @@ import typer
 
 from secrets_common.cli.output import emit
 from secrets_common.errors import UsageError
-from tokenring import keys
 from tokenring.cli.common import JsonOption, VaultOption, note, vault_path, warn
-from tokenring.ring import lock_timeout, open_vault
 
 NameOption = Annotated[
     str | None,
     typer.Option(
-        "--name", help="A name for the key slot (default: key-1, key-2, ...).", show_default=False
+        "--name",
+        metavar="NAME",
+        help="A name for the key slot (default: key-1, key-2, ...).",
+        show_default=False,
     ),
 ]
 
@@ -73,6 +74,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create the vault and enrol your security key in it (one touch)."""
         from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot, Vault
+        from tokenring import keys
+        from tokenring.ring import lock_timeout
 
         path = vault_path(vault)
         if path.exists():
@@ -108,6 +111,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add a backup security key (connect an enrolled key and the new one)."""
         from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot
+        from tokenring import keys
+        from tokenring.ring import open_vault
 
         opened = open_vault(vault_path(vault))
         source = keys.key_source()
@@ -133,6 +138,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def slots(vault: VaultOption = None, as_json: JsonOption = False) -> None:
         """List the key slots that open the vault (no touch)."""
+        from tokenring.ring import open_vault
+
         opened = open_vault(vault_path(vault))
         found = opened.slots()
         if as_json:
@@ -149,10 +156,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("remove-slot")
     def remove_slot(
-        slot: Annotated[str, typer.Argument(help="The slot's name (see `slots`).")],
+        slot: Annotated[str, typer.Argument(metavar="SLOT", help="The slot's name (see `slots`).")],
         vault: VaultOption = None,
     ) -> None:
         """Remove a key slot (never the last one)."""
+        from tokenring import keys
+        from tokenring.ring import open_vault
+
         opened = open_vault(vault_path(vault))
         opened.unlock(keys.opener(), reason=f"remove the slot {slot!r}")
         opened.remove_slot(slot)
@@ -162,6 +172,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def rotate(vault: VaultOption = None) -> None:
         """Re-key the vault: new salts and keys for every slot, entries unchanged."""
+        from tokenring import keys
+        from tokenring.ring import open_vault
+
         opened = open_vault(vault_path(vault))
         code = opened.rotate(keys.opener(), reason=f"re-key {opened.path}")
         note(f"re-keyed {opened.path}")
@@ -171,16 +184,24 @@ def register(app: typer.Typer) -> None:
     @app.command("import-legacy")
     def import_legacy(
         legacy: Annotated[
-            Path,
-            typer.Argument(help="A vault file of the original TokenRing.", show_default=False),
-        ],
+            Path | None,
+            typer.Argument(
+                metavar="LEGACY_VAULT",
+                help="A vault file of the original TokenRing (default: where it kept one,"
+                " keyring.tokenvault in keyring's data directory).",
+                show_default=False,
+            ),
+        ] = None,
         vault: VaultOption = None,
         name: NameOption = None,
         recovery_code: RecoveryOption = None,
     ) -> None:
         """Re-encrypt every entry of an original TokenRing vault into a new vault."""
+        from tokenring.legacy import default_legacy_path
         from tokenring.legacy import import_legacy as run_import
 
+        if legacy is None:
+            legacy = default_legacy_path()
         report = run_import(
             legacy,
             vault_path(vault),

@@ -1,0 +1,115 @@
+"""How fast do the commands start that need no touch and no slow hash?
+
+Side by side in one run, interleaved, medians of N repetitions (whole
+processes, wall clock), each with its ratio to ``python -c pass``:
+
+* ``python -c pass`` — the interpreter alone;
+* ``python -c "import typer"`` — the CLI framework alone, for reference;
+* ``tokenring --help``, ``tokenring --version``, ``pinpal --version``;
+* ``tokenring slots`` on a vault with one key slot;
+* ``secrets token list`` with one (software) security key;
+* ``pinpal list`` with one secret (plaintext keyring file backend);
+* ``secrets ring slots`` and ``secrets pin list``: the same through ``secrets``.
+
+The target of issue 13 is at most 10x ``python -c pass`` for each.
+
+Run: ``python benchmarks/bench_cli_startup.py [--reps N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+TARGET = 10.0
+# Cheap, because only the setup hashes: `pinpal list` never does.
+CHEAP_SCRYPT = {"n": 16, "r": 1, "p": 1}
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    )
+    return time.perf_counter() - started
+
+
+def checked(command: list[str], env: dict[str, str], stdin: str = "") -> str:
+    """Run a setup or sanity command; its failure ends the benchmark."""
+    done = subprocess.run(command, env=env, input=stdin, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr}")
+    return done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=20)
+    reps = parser.parse_args().reps
+
+    root = Path(tempfile.mkdtemp(prefix="bench-cli-"))
+    runtime = root / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = {
+        **os.environ,
+        "SECRETS_HOME": str(root / "home"),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_DATA_HOME": str(root / "data"),
+        "SECRETS_AUTHENTICATOR": f"soft:{root / 'key.json'}",
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+    }
+    # As from an installed wheel, whose modules pip compiled.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for name in ("TOKENRING_VAULT", "TOKENRING_SOCKET", "TOKENRING_NO_AGENT", "SECRETS_DEBUG"):
+        env.pop(name, None)
+    tokenring, pinpal, secrets = (str(BIN / name) for name in ("tokenring", "pinpal", "secrets"))
+    try:
+        checked([tokenring, "init", "--no-recovery-code"], env)
+        state = root / "home" / "pinpal"
+        state.mkdir(parents=True, mode=0o700, exist_ok=True)
+        (state / "scrypt.json").write_text(json.dumps(CHEAP_SCRYPT) + "\n")
+        checked([pinpal, "new", "mail", "--existing"], env, stdin="4711\n4711\n")
+        if "mail:" not in checked([pinpal, "list"], env):
+            raise SystemExit("pinpal list does not show the secret just stored")
+        if "key-1" not in checked([tokenring, "slots"], env):
+            raise SystemExit("tokenring slots does not show the slot just made")
+
+        python = sys.executable
+        commands: dict[str, list[str]] = {
+            "python -c pass": [python, "-c", "pass"],
+            'python -c "import typer" (reference)': [python, "-c", "import typer"],
+            "tokenring --help": [tokenring, "--help"],
+            "tokenring --version": [tokenring, "--version"],
+            "tokenring slots": [tokenring, "slots"],
+            "secrets ring slots": [secrets, "ring", "slots"],
+            "secrets token list (1 soft key)": [secrets, "token", "list"],
+            "pinpal --version": [pinpal, "--version"],
+            "pinpal list (1 secret)": [pinpal, "list"],
+            "secrets pin list (1 secret)": [secrets, "pin", "list"],
+        }
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(reps):  # interleaved: a load spike hits every command alike
+            for name, command in commands.items():
+                samples[name].append(timed(command, env))
+        medians = {name: statistics.median(values) for name, values in samples.items()}
+        base = medians["python -c pass"]
+        print(f"Whole processes, median of {reps} interleaved runs (target <= {TARGET:g}x):")
+        for name, value in medians.items():
+            ratio = value / base
+            verdict = "" if name.startswith("python") else ("ok" if ratio <= TARGET else "OVER")
+            print(f"  {name:<40} {value * 1000:8.1f} ms  {ratio:5.2f}x python -c pass  {verdict}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
