@@ -26,6 +26,8 @@ from secrets_common.errors import NotFoundError, UsageError
 
 LABEL_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
 
+__all__ = ["LABEL_PATTERN", "Due", "Pinpal", "check_label"]
+
 
 @attrs.frozen
 class Due:

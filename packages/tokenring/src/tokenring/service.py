@@ -24,6 +24,8 @@ from tokenring.ring import Ring, open_vault
 
 T = TypeVar("T")
 
+__all__ = ["TokenRing"]
+
 
 @attrs.frozen
 class TokenRing:

@@ -96,6 +96,13 @@ def register(app: typer.Typer) -> None:
         vault: VaultOption = None,
         name: NameOption = None,
         recovery_code: RecoveryOption = None,
+        exist_ok: Annotated[
+            bool,
+            typer.Option(
+                "--exist-ok",
+                help="Succeed without a touch if the vault already exists (for scripts).",
+            ),
+        ] = False,
     ) -> None:
         """Create the vault and enrol your security key in it (one touch)."""
         from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot, Vault
@@ -104,6 +111,9 @@ def register(app: typer.Typer) -> None:
 
         path = vault_path(vault)
         if path.exists():
+            if exist_ok and path.is_file():
+                note(f"{path} already exists; TokenRing uses it as it is")
+                return
             raise UsageError(f"{path} already exists; TokenRing uses it as it is")
         recovery = NewRecoverySlot() if _want_recovery(recovery_code) else None
         slot = NewAuthenticatorSlot(name or "key-1", keys.key_source())
