@@ -8,7 +8,7 @@ No prompts or printing here (see :mod:`pinpal.cli.drill` and :mod:`pinpal.cli.ap
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import attrs
@@ -137,12 +137,21 @@ class Pinpal:
             self._seen = self.store.generation()
             self.refresh_due()
 
-    def put(self, entry: LabelEntry) -> None:
-        """Store an entry as it is (legacy import)."""
-        check_label(entry.label)
+    def put_many(self, entries: Sequence[LabelEntry]) -> None:
+        """Store entries as they are (legacy import), all or none; never over a label."""
+        for entry in entries:
+            check_label(entry.label)
+        if not entries:
+            return
         with exclusive(self.state_dir):
             self._revalidate()
-            self._save(entry)
+            for entry in entries:
+                self._refuse_existing(entry.label)
+            self.store.write_many({e.label: encode_entry(e) for e in entries})
+            for entry in entries:
+                self._cache[entry.label] = entry
+            self._seen = self.store.generation()
+            self.refresh_due()
 
     def answer(self, label: str, role: str, answer: str) -> tuple[Review, bool]:
         """Grade an answer for a label's current or retiring secret.
