@@ -16,6 +16,7 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from pinpal.learning.engine import Stage
+from pinpal.learning.kdf import ScryptParams
 from pinpal.legacy.importer import IncompleteImportError, import_document
 from pinpal.legacy.records import LegacyFormatError
 from pinpal.service import Pinpal
@@ -113,9 +114,27 @@ def test_growing_passphrases_are_completed_or_kept_at_their_length(
     record = service.entry("password manager").current
     assert [p.stage for p in record.positions] == [Stage.SHOWN] * 5
     assert record.bits == pytest.approx(2 * math.log2(23_600) + 3 * math.log2(7776))
-    assert "record 4 ('password manager'): completed from 2 to 5 words" in imported.notes[0]
+    assert imported.notes[0].startswith(
+        "record 4 ('password manager'): completed from 2 to 5 words"
+    )
     assert imported.notes[1].startswith(
         "record 5 ('laptop'): only 4 of its 5 words existed and the first is forgotten"
+    )
+    # Renewed at the original's cost, not the cheaper one of this test's machine.
+    original = document()[3]["kdf"]
+    assert record.verifier.params == ScryptParams(n=int(original["n"]), r=int(original["r"]))
+    assert len(imported.notes) == 2
+
+
+def test_a_record_hashed_below_the_floor_is_imported_with_a_warning(
+    service: Pinpal,
+) -> None:
+    records = document()
+    records[1]["kdf"] = {"n": "8192", "r": "8", "p": "1", "maxmem": "16777216"}
+    report = import_document(service, records[1:2])
+    assert report.notes == (
+        "record 1 ('bank card'): its hash (scrypt n=2^13, r=8) is cheaper than PINPal's "
+        "floor; your next right answer renews it",
     )
 
 

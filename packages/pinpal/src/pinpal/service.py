@@ -16,7 +16,7 @@ import attrs
 from pinpal.learning import engine
 from pinpal.learning.engine import DEFAULT_POLICY, Memorization, Policy, Review
 from pinpal.learning.entropy import SYSTEM_ENTROPY, Entropy
-from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier
+from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier, costlier
 from pinpal.learning.secretgen import NewSecret
 from pinpal.storage.codec import CURRENT, LabelEntry, decode_entry, encode_entry
 from pinpal.storage.duefile import write_due
@@ -181,9 +181,11 @@ class Pinpal:
 
     def _rehash_if_stale(self, record: Memorization, answer: str) -> Memorization:
         # The only moment PINPal holds the whole secret again: bring an old
-        # hash (an imported one, a cheaper machine's) up to this machine's cost.
+        # hash (an imported one, a cheaper machine's) up to this machine's
+        # cost, if that costs more.
         params = self.kdf_params()
-        if record.verifier.params == params:
+        if not costlier(params, record.verifier.params):
+            # Never re-hash at a lower (or the same) cost.
             return record
         salt = self.entropy.token_bytes(SALT_LENGTH)
         verifier = Verifier.make(engine.answer_bytes(record, answer), salt, params)

@@ -41,7 +41,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pinpal.learning.engine import Memorization, Policy, Position, Stage
-from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier
+from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier, costlier, meets_floor
 from pinpal.learning.secretgen import (
     Kind,
     chunk_size,
@@ -212,7 +212,10 @@ def convert_mem2(
             positions += [Position(Stage.SHOWN, t) for t in extra]
             whole = separator.join(p.token or "" for p in positions).encode("utf-8")
             salt = service.entropy.token_bytes(SALT_LENGTH)
-            verifier = Verifier.make(whole, salt, service.kdf_params())
+            machine = service.kdf_params()
+            # Never renewed at a lower cost than the original's.
+            cost = machine if costlier(machine, verifier.params) else verifier.params
+            verifier = Verifier.make(whole, salt, cost)
             bits = _mem2_bits(kind, generated) + (strength(kind, len(extra)) or 0.0)
             note = (
                 f"completed from {generated} to {target} {_unit(kind)} "
@@ -316,6 +319,12 @@ def convert(
             entries.append(LabelEntry(label, memorization))
             if note:
                 notes.append(f"{name}: {note}")
+            cost = memorization.verifier.params
+            if not meets_floor(cost):
+                notes.append(
+                    f"{name}: its hash (scrypt n=2^{cost.n.bit_length() - 1}, r={cost.r}) is "
+                    "cheaper than PINPal's floor; your next right answer renews it"
+                )
         except _Skip as skip:
             skipped.append(f"{name}: skipped, {skip}")
     return entries, notes, skipped
