@@ -85,6 +85,7 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     files = [p for p in [*home.rglob("*"), *Path(env["XDG_DATA_HOME"]).rglob("*")] if p.is_file()]
     assert {p.name for p in files} == {
         "due",
+        "due-labels",  # labels and due times for `pinpal remind`, never a secret
         "lock",
         "scrypt.json",
         "vault",

@@ -19,7 +19,7 @@ from pinpal.learning.entropy import SYSTEM_ENTROPY, Entropy
 from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier, costlier
 from pinpal.learning.secretgen import NewSecret
 from pinpal.storage.codec import CURRENT, LabelEntry, decode_entry, encode_entry
-from pinpal.storage.duefile import write_due
+from pinpal.storage.duefile import write_due, write_due_labels
 from pinpal.storage.locking import exclusive
 from pinpal.storage.store import RecordStore
 from secrets_common.errors import NotFoundError, UsageError
@@ -207,8 +207,17 @@ class Pinpal:
         times = [record.due_at(self.policy) for entry in entries for _, record in entry.records()]
         return min(times) if times else None
 
+    def due_times(self) -> dict[str, float]:
+        """Each label's earliest due time (of its current and retiring secrets)."""
+        return {
+            entry.label: min(record.due_at(self.policy) for _, record in entry.records())
+            for entry in self.entries()
+        }
+
     def refresh_due(self) -> None:
-        write_due(self.state_dir, self.next_due())
+        times = self.due_times()
+        write_due(self.state_dir, min(times.values()) if times else None)
+        write_due_labels(self.state_dir, times)
 
 
 def check_label(label: str) -> None:

@@ -223,6 +223,27 @@ def build_app() -> typer.Typer:
         """Print a marker when practice is due (for a prompt; always exits 0)."""
         quickcheck.check(now=fixed[0])
 
+    @app.command()
+    def remind(
+        install: bool = typer.Option(
+            False, "--install", help="Run it every 30 minutes (systemd user timer, launchd)."
+        ),
+        uninstall: bool = typer.Option(False, "--uninstall", help="Remove that timer."),
+    ) -> None:
+        """Show a desktop notification when practice is due (always exits 0)."""
+        from pinpal.remind import install as timer
+
+        if install and uninstall:
+            raise UsageError("choose one of --install and --uninstall")
+        if install or uninstall:
+            for line in (timer.install if install else timer.uninstall)(os.environ):
+                console.say(line)
+            return
+        from pinpal.remind.notify import post
+        from pinpal.remind.reminder import remind as run_remind
+
+        run_remind(state_dir(), clock(), os.environ, post)
+
     @app.command("shell-init")
     def shell_init(
         shell: str = typer.Argument(..., metavar="SHELL", help="bash, zsh or fish."),

@@ -7,6 +7,7 @@ anything about the secrets themselves. Written 0600 and atomically
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Mapping
@@ -37,3 +38,40 @@ def write_due(directory: Path, due: float | None) -> Path:
     if read_due(str(target)) != math.ceil(due):
         write_private(target, f"{math.ceil(due)}\n")
     return target
+
+
+LABELS_FILE = "due-labels"
+MAX_LABELS_BYTES = 1 << 20
+
+
+def write_due_labels(directory: Path, times: Mapping[str, float]) -> Path:
+    """Record each label's earliest due time for `remind`, which opens no vault.
+
+    Labels are not secrets, but they say what someone guards: 0600 anyway.
+    """
+    target = directory / LABELS_FILE
+    if not times:
+        if target.exists():
+            target.unlink()
+        return target
+    wanted = {label: math.ceil(due) for label, due in sorted(times.items())}
+    if read_due_labels(target) != wanted:
+        write_private(target, json.dumps(wanted, ensure_ascii=False) + "\n")
+    return target
+
+
+def read_due_labels(path: Path) -> dict[str, int] | None:
+    """Label -> due time, or None when the file is missing or damaged."""
+    try:
+        with path.open("rb") as handle:
+            data = json.loads(handle.read(MAX_LABELS_BYTES))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    found: dict[str, int] = {}
+    for label, due in data.items():
+        if not isinstance(due, int) or isinstance(due, bool):
+            return None
+        found[str(label)] = due
+    return found

@@ -1,0 +1,1 @@
+"""`pinpal remind`: a desktop notification when practice is due, and its timer."""

@@ -1,0 +1,141 @@
+"""`pinpal remind --install`: a systemd user timer (Linux) or launchd agent (macOS).
+
+Either runs `pinpal remind` every 30 minutes through the interpreter that
+runs now, with this SECRETS_HOME (and quiet hours, when set) carried over:
+a timer does not see the shell's environment.
+"""
+
+from __future__ import annotations
+
+import os
+import plistlib
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pinpal.remind.quiet import QUIET_VARIABLE
+from secrets_common.errors import UsageError
+from secrets_common.home import HOME_VARIABLE, secrets_home_text
+
+UNIT = "pinpal-remind"
+AGENT = "org.secrets-toolkit.pinpal-remind"
+INTERVAL_MINUTES = 30
+
+
+def reminder_command() -> list[str]:
+    return [str(Path(sys.executable).absolute()), "-m", "pinpal", "remind"]
+
+
+def carried_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    carried = {HOME_VARIABLE: str(Path(secrets_home_text(environ)).absolute())}
+    if environ.get(QUIET_VARIABLE):
+        carried[QUIET_VARIABLE] = environ[QUIET_VARIABLE]
+    return carried
+
+
+def _systemd_word(word: str) -> str:
+    # Quoted with C escapes; % starts a specifier and $ a variable in systemd.
+    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    return f'"{escaped}"'
+
+
+def systemd_units(command: Sequence[str], environment: Mapping[str, str]) -> dict[str, str]:
+    lines = [f"Environment={_systemd_word(f'{k}={v}')}" for k, v in environment.items()]
+    service = "\n".join(
+        [
+            "[Unit]",
+            "Description=PINPal: a desktop notification when practice is due",
+            "",
+            "[Service]",
+            "Type=oneshot",
+            *lines,
+            "ExecStart=" + " ".join(_systemd_word(word) for word in command),
+            "",
+        ]
+    )
+    timer = "\n".join(
+        [
+            "[Unit]",
+            f"Description=PINPal: check every {INTERVAL_MINUTES} minutes whether practice is due",
+            "",
+            "[Timer]",
+            f"OnCalendar=*:0/{INTERVAL_MINUTES}",
+            "Persistent=true",
+            "AccuracySec=1min",
+            "",
+            "[Install]",
+            "WantedBy=timers.target",
+            "",
+        ]
+    )
+    return {f"{UNIT}.service": service, f"{UNIT}.timer": timer}
+
+
+def launchd_plist(command: Sequence[str], environment: Mapping[str, str]) -> bytes:
+    agent = {
+        "Label": AGENT,
+        "ProgramArguments": list(command),
+        "EnvironmentVariables": dict(environment),
+        "StartInterval": INTERVAL_MINUTES * 60,
+        "RunAtLoad": True,
+    }
+    return plistlib.dumps(agent)
+
+
+def systemd_dir(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_CONFIG_HOME", "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".config"
+    return root / "systemd" / "user"
+
+
+def launchd_dir() -> Path:
+    return Path.home() / "Library" / "LaunchAgents"
+
+
+def _unsupported(platform: str) -> UsageError:
+    return UsageError(
+        f"remind --install knows systemd (Linux) and launchd (macOS), not {platform!r}; "
+        f"schedule `{' '.join(reminder_command())}` every {INTERVAL_MINUTES} minutes yourself"
+    )
+
+
+def install(environ: Mapping[str, str], platform: str = sys.platform) -> list[str]:
+    """Write the files; returns what to tell the user."""
+    command, environment = reminder_command(), carried_environment(environ)
+    if platform == "linux":
+        directory = systemd_dir(environ)
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, text in systemd_units(command, environment).items():
+            (directory / name).write_text(text, encoding="utf-8")
+            written.append(f"wrote {directory / name}")
+        return [*written, f"enable it: systemctl --user enable --now {UNIT}.timer"]
+    if platform == "darwin":
+        target = launchd_dir() / f"{AGENT}.plist"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(launchd_plist(command, environment))
+        return [f"wrote {target}", f"enable it: launchctl bootstrap gui/{os.getuid()} {target}"]
+    raise _unsupported(platform)
+
+
+def uninstall(environ: Mapping[str, str], platform: str = sys.platform) -> list[str]:
+    if platform == "linux":
+        directory = systemd_dir(environ)
+        targets = [
+            directory / f"{UNIT}.service",
+            directory / f"{UNIT}.timer",
+            # Where `systemctl --user enable` links the timer.
+            directory / "timers.target.wants" / f"{UNIT}.timer",
+        ]
+        after = f"then: systemctl --user stop {UNIT}.timer; systemctl --user daemon-reload"
+    elif platform == "darwin":
+        targets = [launchd_dir() / f"{AGENT}.plist"]
+        after = f"then: launchctl bootout gui/{os.getuid()}/{AGENT}"
+    else:
+        raise _unsupported(platform)
+    removed = [f"removed {path}" for path in targets if path.is_symlink() or path.exists()]
+    for path in targets:
+        path.unlink(missing_ok=True)
+    if not removed:
+        return ["no reminder timer was installed"]
+    return [*removed, after]
