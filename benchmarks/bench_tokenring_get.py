@@ -25,6 +25,8 @@ Run: ``python benchmarks/bench_tokenring_get.py [--reps N]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import shutil
 import signal
@@ -33,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -56,6 +58,24 @@ def per_call(action: Callable[[], object], reps: int) -> float:
         action()
         samples.append(time.perf_counter() - started)
     return statistics.median(samples)
+
+
+@contextlib.contextmanager
+def prompts_silenced() -> Iterator[None]:
+    """Drop the touch prompts of in-process calls, which would bury the figures.
+
+    They go to ``sys.stderr`` and, from the agent client, to fd 2 itself.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "wb") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def start_agent(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -154,33 +174,34 @@ def main() -> None:
         from tokenring import keys
         from tokenring.backend import TokenRingKeyring
 
-        through_agent = TokenRingKeyring()
-        in_process = TokenRingKeyring(use_agent=False)
-        source = keys.key_source(interaction=keys.AgentInteraction())
-        salt = os.urandom(32)
-        # A credential of its own on the same soft key, to time one bare touch.
-        bench_credential = source.enroll(
-            rp_id="benchmark", user_name="benchmark", salts=[salt], reason="benchmark"
-        ).credential
-        calls = max(10, reps)
-        actions: dict[str, Callable[[], object]] = {
-            "one bare soft touch (KeySource.derive)": lambda: source.derive(
-                [bench_credential], [salt], reason="benchmark"
-            ),
-            "get_password through the agent (1 touch)": lambda: through_agent.get_password(
-                SERVICE, USER
-            ),
-            "get_password through the agent, missing entry (0 touches)": (
-                lambda: through_agent.get_password(SERVICE, "nobody")
-            ),
-            "get_password in-process (1 touch, opens the vault)": lambda: in_process.get_password(
-                SERVICE, USER
-            ),
-        }
-        timings: dict[str, list[float]] = {name: [] for name in actions}
-        for _ in range(calls):  # interleaved, like the processes above
-            for name, action in actions.items():
-                timings[name].append(per_call(action, 1))
+        with prompts_silenced():
+            through_agent = TokenRingKeyring()
+            in_process = TokenRingKeyring(use_agent=False)
+            source = keys.key_source(interaction=keys.AgentInteraction())
+            salt = os.urandom(32)
+            # A credential of its own on the same soft key, to time one bare touch.
+            bench_credential = source.enroll(
+                rp_id="benchmark", user_name="benchmark", salts=[salt], reason="benchmark"
+            ).credential
+            calls = max(10, reps)
+            actions: dict[str, Callable[[], object]] = {
+                "one bare soft touch (KeySource.derive)": lambda: source.derive(
+                    [bench_credential], [salt], reason="benchmark"
+                ),
+                "get_password through the agent (1 touch)": lambda: through_agent.get_password(
+                    SERVICE, USER
+                ),
+                "get_password through the agent, missing entry (0 touches)": (
+                    lambda: through_agent.get_password(SERVICE, "nobody")
+                ),
+                "get_password in-process (1 touch, opens the vault)": lambda: (
+                    in_process.get_password(SERVICE, USER)
+                ),
+            }
+            timings: dict[str, list[float]] = {name: [] for name in actions}
+            for _ in range(calls):  # interleaved, like the processes above
+                for name, action in actions.items():
+                    timings[name].append(per_call(action, 1))
         figures = {name: statistics.median(values) for name, values in timings.items()}
         print(f"\nPer call in this process, median of {calls} interleaved calls:")
         for name, value in figures.items():

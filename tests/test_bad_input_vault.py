@@ -99,7 +99,7 @@ def _made(tmp_path: Path) -> tuple[Path, MemoryKeyring, bytes]:
     [
         (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "the header is not JSON"),
         (b'{"format": "secrets-vault", "version": "' + b"x" * 10_000 + b'"}', "version 'xxxx"),
-        (b'{"format": "secrets-vault", "version": 2}', "format version 2;"),
+        (b'{"format": "secrets-vault", "version": 3}', "format version 3;"),
         (None, "unknown kind 'xxxxxxxxxxxxxxxx..."),
     ],
     ids=["deep", "long-version", "future-version", "long-kind"],

@@ -193,8 +193,14 @@ def test_slots_enroll_and_remove(path: Path, keyring: MemoryKeyring) -> None:
     with pytest.raises(UsageError, match="already a slot called 'laptop'"):
         vault.enroll(NewKeyringSlot(second, name="laptop"), Opener(keyring=keyring), reason="t")
     vault.write("a", b"1")
-    vault.remove_slot("keyring", keyring=keyring)
+    # Removing an escrow opener re-keys the escrow: the other keyring slot gets a
+    # fresh secret in its own keyring, and the removed slot's secret is deleted.
+    before = dict(second.store)
+    exposed = vault.remove_slot("keyring", keyring=keyring, opener=Opener(keyring=second))
+    assert exposed == 1
     assert keyring.store == {}
+    assert second.store != before
+    assert len(second.store) == 1
     assert Vault.open(path).read("a", Opener(keyring=second), reason="test") == b"1"
     with pytest.raises(UsageError, match="'laptop' is the last slot"):
         vault.remove_slot("laptop")

@@ -96,7 +96,7 @@ def test_truncation_is_detected(
         (b"", "the file is empty"),
         (b'{"hello": "world"}\n', "it is not a secrets vault"),
         (b"\x89PNG\r\n\x1a\n" + bytes(100), "it is not a secrets vault"),
-        (b'{"format":"secrets-vault","version":2}\n', "format version 2"),
+        (b'{"format":"secrets-vault","version":3}\n', "format version 3"),
         (b'{"format":"secrets-vault","version":1}\n', "unexpected or missing fields"),
         (b"{not json\n", "the header is not JSON"),
         (b"[1, 2]\n", "it is not a secrets vault"),

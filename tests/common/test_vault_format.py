@@ -24,7 +24,8 @@ VERSIONS = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name.st
 
 
 def test_the_current_version_has_fixtures() -> None:
-    assert f"v{1}" in VERSIONS
+    assert f"v{layout.VERSION}" in VERSIONS
+    assert "v1" in VERSIONS
 
 
 @pytest.fixture(params=VERSIONS)
@@ -84,15 +85,66 @@ def test_fixture_opens_by_authenticator(fixture: tuple[Path, dict[str, object]])
     assert vault.names() == sorted(entries)
 
 
+def fixture_keyring(expected: dict[str, object]) -> MemoryKeyring:
+    stored = expected["keyring"]
+    assert isinstance(stored, dict)
+    keyring = MemoryKeyring()
+    keyring.set_password(stored["service"], stored["username"], stored["password"])
+    return keyring
+
+
 def test_fixture_accepts_writes(fixture: tuple[Path, dict[str, object]]) -> None:
     directory, expected = fixture
     code = expected["recovery_code"]
     assert isinstance(code, str)
+    vault = Vault.open(directory / "vault")
+    if vault.version == 1:
+        # A version-1 vault with a recovery code is converted on purpose (a new code).
+        new_code = vault.upgrade(
+            Opener(recovery_code=code, keyring=fixture_keyring(expected)), reason="upgrade"
+        )
+        assert new_code is not None
+        assert new_code != code
+        code = new_code
     opener = Opener(recovery_code=code)
-    vault = Vault.open(directory / "vault").unlock(opener, reason="fixture")
+    vault.unlock(opener, reason="fixture")
     vault.write("added", b"later")
     again = Vault.open(directory / "vault")
+    assert again.version == 2
     assert again.read("added", opener, reason="fixture") == b"later"
+
+
+def test_v1_fixture_upgrades_with_every_entry(tmp_path: Path) -> None:
+    """Migration: the v1 fixture becomes v2; its key reads every entry, one touch each."""
+    source = FIXTURES / "v1"
+    copy = tmp_path / "fixture"
+    shutil.copytree(source, copy)
+    os.chmod(copy, 0o700)
+    os.chmod(copy / "vault", 0o600)
+    expected = json.loads((copy / "expected.json").read_text())
+    state = copy / str(expected["authenticator_state"])
+    keyring = fixture_keyring(expected)
+    vault = Vault.open(copy / "vault")
+    assert vault.version == 1
+    assert any("format version 1" in line for line in vault.warnings)
+    entries = expected_entries(expected)
+    before = touches(state)
+    code = vault.upgrade(Opener(key_source=soft_source(state), keyring=keyring), reason="upgrade")
+    # The keyring releases the v1 vault (no touch); the key then binds the index
+    # and the first entry (1) and wraps the other three entries two per touch (2).
+    assert touches(state) - before == 3
+    assert code is not None
+    upgraded = Vault.open(copy / "vault")
+    assert upgraded.version == 2
+    key = Opener(key_source=soft_source(state))
+    for name, value in entries.items():
+        spent = touches(state)
+        assert upgraded.read(name, key, reason="read") == value
+        assert touches(state) == spent + 1
+    for opener in (Opener(recovery_code=code), Opener(keyring=keyring)):
+        opened = Vault.open(copy / "vault").unlock(opener, reason="read")
+        assert read_everything(opened, opener) == entries
+    assert [(s.name, s.role) for s in upgraded.slots()][-1] == ("soft key", "everyday")
 
 
 @given(key=st.binary(min_size=32, max_size=32), plain=st.binary(max_size=300))
@@ -141,25 +193,37 @@ def test_scrypt_parameters_are_bounded() -> None:
 def _header_strategy() -> st.SearchStrategy[layout.Header]:
     token = st.binary(min_size=1, max_size=40).map(lambda raw: base64.urlsafe_b64encode(raw))
     slot_names = st.text(min_size=1, max_size=12)
-    authenticator = st.builds(
+    credential = st.builds(
+        Credential,
+        rp_id=st.text(min_size=1, max_size=20),
+        credential_id=st.binary(min_size=1, max_size=64),
+        uv=st.booleans(),
+    )
+    slot_ids = st.binary(min_size=8, max_size=8)
+    everyday = st.builds(
         layout.AuthenticatorSlot,
         name=slot_names,
-        credential=st.builds(
-            Credential,
-            rp_id=st.text(min_size=1, max_size=20),
-            credential_id=st.binary(min_size=1, max_size=64),
-            uv=st.booleans(),
-        ),
-        index_key=token,
-        read_key=token,
+        credential=credential,
+        role=st.just(layout.EVERYDAY),
+        slot_id=slot_ids,
+        index_key=st.none() | token,
+        escrow_key=st.none(),
+    )
+    backup = st.builds(
+        layout.AuthenticatorSlot,
+        name=slot_names,
+        credential=credential,
+        role=st.just(layout.BACKUP),
+        slot_id=slot_ids,
+        index_key=st.none(),
+        escrow_key=st.none() | token,
     )
     keyring_slot = st.builds(
         layout.KeyringSlot,
         name=slot_names,
         service=st.text(max_size=20),
         username=st.text(max_size=40),
-        index_key=token,
-        read_key=token,
+        escrow_key=token,
     )
     recovery_slot = st.builds(
         layout.RecoverySlot,
@@ -171,23 +235,35 @@ def _header_strategy() -> st.SearchStrategy[layout.Header]:
             p=st.integers(1, 16),
         ),
         salt=st.binary(min_size=16, max_size=16),
-        index_key=token,
-        read_key=token,
+        escrow_key=token,
     )
     slots = st.lists(
-        st.one_of(authenticator, keyring_slot, recovery_slot),
+        st.one_of(everyday, backup, keyring_slot),
         min_size=1,
         max_size=4,
-        unique_by=lambda slot: slot.name,
+        unique_by=(
+            lambda slot: slot.name,
+            lambda slot: getattr(slot, "slot_id", slot.name.encode() + b"\x00" * 9),
+        ),
+    )
+    with_recovery = st.tuples(slots, st.none() | recovery_slot).map(
+        lambda pair: (
+            tuple(pair[0])
+            + (
+                (pair[1],)
+                if pair[1] is not None and all(s.name != pair[1].name for s in pair[0])
+                else ()
+            )
+        )
     )
     return st.builds(
         layout.Header,
         vault_id=st.binary(min_size=16, max_size=16),
         epoch=st.binary(min_size=16, max_size=16),
-        index_salt=st.binary(min_size=32, max_size=32),
-        read_salt=st.binary(min_size=32, max_size=32),
-        read_public=st.binary(min_size=32, max_size=32),
-        slots=slots.map(tuple),
+        escrow_salt=st.binary(min_size=32, max_size=32),
+        escrow_public=st.binary(min_size=32, max_size=32),
+        index_escrow=st.binary(min_size=80, max_size=80),
+        slots=with_recovery,
     )
 
 
@@ -201,19 +277,30 @@ def test_header_round_trips(header: layout.Header) -> None:
 @given(
     entries=st.dictionaries(
         entry_names,
-        st.tuples(st.binary(min_size=80, max_size=80), st.binary(max_size=100)),
+        st.tuples(
+            st.binary(min_size=80, max_size=80),
+            st.dictionaries(
+                st.binary(min_size=8, max_size=8), st.binary(min_size=60, max_size=60), max_size=3
+            ),
+            st.binary(max_size=100),
+        ),
         max_size=20,
     ),
     digest=st.binary(min_size=32, max_size=32),
+    generation=st.integers(0, 2**64 - 1),
 )
-def test_index_round_trips(entries: dict[str, tuple[bytes, bytes]], digest: bytes) -> None:
+def test_index_round_trips(
+    entries: dict[str, tuple[bytes, dict[bytes, bytes], bytes]], digest: bytes, generation: int
+) -> None:
     records = {
-        name: layout.pack_record(name.encode(), sealed, token)
-        for name, (sealed, token) in entries.items()
+        name: layout.pack_record(layout.Record(name.encode(), sealed, wraps, token))
+        for name, (sealed, wraps, token) in entries.items()
     }
-    plain = layout.pack_index(digest, records.values(), len(records))
-    got_digest, got = layout.unpack_index(plain)
-    assert got_digest == digest
+    plain = layout.pack_index(digest, generation, records.values(), len(records))
+    got_digest, got_generation, got = layout.unpack_index(plain)
+    assert (got_digest, got_generation) == (digest, generation)
     assert got == records
-    for name, (sealed, token) in entries.items():
-        assert layout.unpack_record(got[name]) == (name.encode(), sealed, token)
+    for name, (sealed, wraps, token) in entries.items():
+        assert layout.unpack_record(got[name]) == layout.Record(name.encode(), sealed, wraps, token)
+        for slot_id in wraps:
+            assert layout.record_has_wrap(got[name], slot_id)

@@ -18,7 +18,7 @@ import pexpect
 from keyrings.alt.file import PlaintextKeyring
 
 from pinpal.learning.entropy import Entropy
-from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier
+from pinpal.learning.kdf import FLOOR, SALT_LENGTH, ScryptParams, Verifier
 from pinpal.learning.secretgen import NewSecret, generate_digits, generate_words
 from pinpal.service import Pinpal
 from pinpal.storage.vaultstore import VAULT_FILE, VaultStore
@@ -26,7 +26,9 @@ from tests.cli import script
 
 # Cheap enough for hundreds of hypothesis examples; explicit, never patched in.
 TINY_SCRYPT = ScryptParams(n=16, r=1, p=1)
-CHEAP_SCRYPT_JSON = json.dumps(TINY_SCRYPT.to_json()) + "\n"
+# What a `pinpal` process is told to hash with: the cheapest cost it accepts
+# (a cheaper scrypt.json is recalibrated), so that it never calibrates.
+FLOOR_SCRYPT_JSON = json.dumps(FLOOR.to_json()) + "\n"
 START = 1_700_000_000.0
 
 

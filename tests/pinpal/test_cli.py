@@ -161,3 +161,26 @@ def test_a_weak_passphrase_is_warned_with_its_bits_and_a_pin_never(env: dict[str
     assert "from now on 1 word is hidden (°)." in printed
     _, printed = start(env, "new", "card", "--digits", "4")
     assert "warning" not in printed
+
+
+def test_a_cheap_scrypt_json_is_recalibrated_and_a_learned_pin_never_rehashed_cheaper(
+    env: dict[str, str],
+) -> None:
+    state = Path(env["SECRETS_HOME"]) / "pinpal"
+    (state / "scrypt.json").write_text('{"n": 2, "r": 1, "p": 1}\n')
+    answer = "1234 5678\n1234 5678\n"
+    result = run("pinpal", "new", "pin", "--existing", input=answer, env=env)
+    assert result.returncode == 0, result.stderr
+    written = json.loads((state / "scrypt.json").read_text())
+    assert written["n"] >= 2**14
+    assert written["r"] >= 8
+    stored = json.loads(cli_service(env).store.read("pin"))["current"]["verifier"]["scrypt"]
+    assert stored == written
+    # A cheaper cost written later is refused again; the next right answer keeps the hash.
+    (state / "scrypt.json").write_text('{"n": 2, "r": 1, "p": 1}\n')
+    later = str(int(START) + 10**8)
+    practised = run("pinpal", "--now", later, "drill", input="1234 5678\n", env=env)
+    assert practised.returncode == 0, practised.stderr
+    again = json.loads(cli_service(env).store.read("pin"))["current"]["verifier"]["scrypt"]
+    assert again["n"] >= 2**14
+    assert again["r"] >= 8

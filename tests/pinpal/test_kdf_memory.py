@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -10,7 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pinpal.learning.kdf import MAX_LOG2_N, MIN_LOG2_N, ScryptParams, Verifier, calibrate
+from pinpal.learning.kdf import (
+    FLOOR,
+    MAX_LOG2_N,
+    MIN_LOG2_N,
+    ScryptParams,
+    Verifier,
+    calibrate,
+    costlier,
+    meets_floor,
+)
 from pinpal.learning.memory import DAY, HOUR, MemoryModel
 from pinpal.storage import kdfcache
 from tests.pinpal.helpers import TINY_SCRYPT
@@ -83,15 +93,44 @@ def test_calibration_cache_is_written_once_and_recovers_from_damage(tmp_path: Pa
         calls.append(1)
         return TINY_SCRYPT
 
-    assert kdfcache.load_or_calibrate(tmp_path, fake_calibrate) == TINY_SCRYPT
-    assert kdfcache.load_or_calibrate(tmp_path, fake_calibrate) == TINY_SCRYPT
+    cheap = {"floor": TINY_SCRYPT}
+    assert kdfcache.load_or_calibrate(tmp_path, fake_calibrate, **cheap) == TINY_SCRYPT
+    assert kdfcache.load_or_calibrate(tmp_path, fake_calibrate, **cheap) == TINY_SCRYPT
     assert len(calls) == 1
     cache = tmp_path / kdfcache.CACHE_FILE
     assert cache.stat().st_mode & 0o777 == 0o600
     assert not list(tmp_path.glob(f".{kdfcache.CACHE_FILE}*"))  # no temporary left
     cache.write_text("{broken")
-    assert kdfcache.load_or_calibrate(tmp_path, fake_calibrate) == TINY_SCRYPT
+    assert kdfcache.load_or_calibrate(tmp_path, fake_calibrate, **cheap) == TINY_SCRYPT
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize(
+    "written", [{"n": 2, "r": 1, "p": 1}, {"n": 2**14, "r": 1, "p": 1}, {"n": 2**13, "r": 8}]
+)
+def test_a_cost_below_the_floor_is_recalibrated_wherever_it_is_read(
+    tmp_path: Path, written: dict[str, int]
+) -> None:
+    (tmp_path / kdfcache.CACHE_FILE).write_text(json.dumps(written))
+    assert kdfcache.load(tmp_path) is None
+    chosen = ScryptParams(n=2**15)
+    assert kdfcache.load_or_calibrate(tmp_path, lambda: chosen) == chosen
+    assert kdfcache.load(tmp_path) == chosen
+    # A calibration that came out cheaper still never goes below the floor.
+    (tmp_path / kdfcache.CACHE_FILE).write_text(json.dumps(written))
+    assert kdfcache.load_or_calibrate(tmp_path, lambda: TINY_SCRYPT) == FLOOR
+
+
+def test_the_floor_and_the_cost_order() -> None:
+    assert ScryptParams(n=2**14, r=8, p=1) == FLOOR
+    assert meets_floor(FLOOR)
+    assert not meets_floor(ScryptParams(n=2**13, r=8))
+    assert not meets_floor(ScryptParams(n=2**20, r=1))
+    assert costlier(ScryptParams(n=2**15), FLOOR)
+    assert not costlier(FLOOR, FLOOR)
+    assert not costlier(FLOOR, ScryptParams(n=2**15))
+    # More work but less memory is not costlier.
+    assert not costlier(ScryptParams(n=2**14, r=8, p=4), ScryptParams(n=2**15, r=8, p=1))
 
 
 MODEL = MemoryModel()

@@ -16,7 +16,7 @@ import pytest
 from tests.cli import run
 from tests.pinpal.helpers import plain_keyring, start
 
-LEGACY_FIXTURE = Path(__file__).parent / "fixtures" / "legacy_storage.json"
+ORIGINAL_STORAGE = Path(__file__).parent / "fixtures" / "original_storage.json"
 
 
 @pytest.fixture
@@ -78,10 +78,12 @@ def test_import_legacy_finds_the_original_in_the_keychain_tokenring_outranks(
 ) -> None:
     # The original PINPal wrote to the OS keychain (here keyrings.alt's file);
     # with TokenRing installed, keyring's own choice is TokenRing.
-    plain_keyring(ring_env).set_password("pinpal", "storage", LEGACY_FIXTURE.read_text())
+    stored = ORIGINAL_STORAGE.read_text("utf-8")
+    plain_keyring(ring_env).set_password("pinpal", "storage", stored)
     chosen_by_keyring = {k: v for k, v in ring_env.items() if k != "PYTHON_KEYRING_BACKEND"}
     result = run("pinpal", "import-legacy", env=chosen_by_keyring)
     assert result.returncode == 0, result.stderr
-    assert "imported 5 of 7 records." in result.stdout
+    found = len(json.loads(stored))
+    assert f"imported {found} of {found} records." in result.stdout
     # PINPal's own vault key went to TokenRing, behind a touch.
     assert cost(ring_env, "list") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import stat
@@ -178,6 +179,19 @@ def test_an_old_hash_is_renewed_with_this_machines_cost_on_a_right_answer(
     verifier = upgraded.entry("x").current.verifier
     assert verifier.params == stronger
     assert verifier.verify(secret.text.encode())
+
+
+def test_a_hash_is_never_renewed_at_a_lower_cost(tmp_path: Path, clock: FakeClock) -> None:
+    stronger = attrs.evolve(TINY_SCRYPT, n=64)
+    first = Pinpal(MemoryStore(), tmp_path, clock, lambda: stronger, seeded_entropy(1))
+    secret = words(20)
+    first.new("x", secret)
+    # Cheaper in every way, and more work for less memory.
+    for cheaper in (TINY_SCRYPT, attrs.evolve(TINY_SCRYPT, n=32, p=4)):
+        later = Pinpal(first.store, tmp_path, clock, functools.partial(lambda c: c, cheaper))
+        review, _ = later.answer("x", CURRENT, secret.text)
+        assert review.correct
+        assert later.entry("x").current.verifier == first.entry("x").current.verifier
 
 
 def test_a_damaged_record_is_one_clear_error_without_its_content(service: Pinpal) -> None:

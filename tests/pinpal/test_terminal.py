@@ -85,11 +85,14 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     files = [p for p in [*home.rglob("*"), *Path(env["XDG_DATA_HOME"]).rglob("*")] if p.is_file()]
     assert {p.name for p in files} == {
         "due",
+        "due-labels",  # labels and due times for `pinpal remind`, never a secret
         "lock",
         "scrypt.json",
         "vault",
         "vault.lock",
         "keyring_pass.cfg",
+        "vault-generations.json",  # the vault's rollback log: ids and generations only
+        "vault-generations.json.lock",
     }
     for path in files:
         assert secret.encode() not in path.read_bytes(), path

@@ -42,7 +42,7 @@ def wait_until_locked(agent: AgentProcess) -> float:
     raise AssertionError("the agent did not lock itself")
 
 
-def test_get_through_agent_costs_one_touch_each_and_set_costs_none(
+def test_get_and_set_through_agent_cost_one_touch_each(
     tokenring: Invoke, agent: AgentProcess, soft_key: Path
 ) -> None:
     assert touches(soft_key) == 2  # creating the vault, starting the agent
@@ -51,15 +51,18 @@ def test_get_through_agent_costs_one_touch_each_and_set_costs_none(
         "tokenring", "set", "https://upload.pypi.org/legacy/", "__token__", input="s3cret\n"
     )
     assert stored.returncode == 0, stored.stderr
-    assert touches(soft_key) == after_start
-    for expected in (1, 2):
+    assert "wants to store" in stored.stderr
+    assert touches(soft_key) == after_start + 1, "format 2: a write is one touch"
+    for expected in (2, 3):
         got = tokenring("get", "https://upload.pypi.org/legacy/", "__token__")
         assert got.returncode == 0, got.stderr
         assert got.stdout == "s3cret\n"
         assert touches(soft_key) == after_start + expected
     listed = tokenring("list")
     assert listed.stdout == "https://upload.pypi.org/legacy/\t__token__\n"
-    assert touches(soft_key) == after_start + 2
+    assert touches(soft_key) == after_start + 3, "listing through the unlocked agent is free"
+    assert tokenring("delete", "https://upload.pypi.org/legacy/", "__token__").returncode == 0
+    assert touches(soft_key) == after_start + 3, "and so is deleting"
 
 
 def test_touch_prompt_names_the_entry_and_the_caller(shared_agent: SharedAgent) -> None:
@@ -418,7 +421,7 @@ def test_an_agent_started_locked_costs_no_touch_until_asked(
     assert agent.status()["locked"] is True
     stored = tokenring("set", "s", "u", input="v")
     assert stored.returncode == 0, stored.stderr
-    assert "asks the locked agent" in stored.stderr
-    assert touches(soft_key) == before + 1
+    assert "wants to store" in stored.stderr
+    assert touches(soft_key) == before + 1, "the write's one touch unlocks the agent too"
     assert tokenring("get", "s", "u").stdout == "v\n"
     assert touches(soft_key) == before + 2

@@ -209,3 +209,14 @@ def test_set_on_a_terminal_refuses_two_different_entries(
     assert child.exitstatus == 2
     assert "error: the two entries differ; nothing was stored" in (child.before or "")
     assert tokenring("get", "svc", "user").returncode == 1
+
+
+def test_init_exist_ok_keeps_the_vault_without_a_touch(
+    tokenring: Invoke, vault_file: Path, soft_key: Path
+) -> None:
+    before, touched = vault_file.read_bytes(), touches(soft_key)
+    kept = tokenring("init", "--exist-ok", "--no-recovery-code")
+    assert kept.returncode == 0, kept.stderr
+    assert "already exists" in kept.stderr
+    assert "error" not in kept.stderr
+    assert (vault_file.read_bytes(), touches(soft_key)) == (before, touched)

@@ -7,6 +7,21 @@ file system) never leak their own exceptions past the module that called them.
 
 from __future__ import annotations
 
+__all__ = [
+    "AgentError",
+    "AuthenticatorError",
+    "NoDeviceError",
+    "NotFoundError",
+    "PinError",
+    "PresenceError",
+    "SecretsError",
+    "UnsupportedDeviceError",
+    "UsageError",
+    "VaultError",
+    "VaultLockedError",
+    "WrongKeyError",
+]
+
 
 class SecretsError(Exception):
     """An expected failure: the CLI prints ``error: <message>`` and exits."""

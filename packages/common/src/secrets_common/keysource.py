@@ -13,6 +13,8 @@ from typing import Protocol
 
 import attrs
 
+__all__ = ["SECRET_SIZE", "Credential", "Derivation", "KeySource"]
+
 SECRET_SIZE = 32
 """Bytes in a salt and in an hmac-secret output."""
 

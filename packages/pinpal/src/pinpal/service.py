@@ -8,7 +8,7 @@ No prompts or printing here (see :mod:`pinpal.cli.drill` and :mod:`pinpal.cli.ap
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import attrs
@@ -16,7 +16,7 @@ import attrs
 from pinpal.learning import engine
 from pinpal.learning.engine import DEFAULT_POLICY, Memorization, Policy, Review
 from pinpal.learning.entropy import SYSTEM_ENTROPY, Entropy
-from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier
+from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier, costlier
 from pinpal.learning.secretgen import NewSecret
 from pinpal.storage.codec import CURRENT, LabelEntry, decode_entry, encode_entry
 from pinpal.storage.duefile import write_due, write_due_labels
@@ -25,6 +25,8 @@ from pinpal.storage.store import RecordStore
 from secrets_common.errors import NotFoundError, UsageError
 
 LABEL_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
+
+__all__ = ["LABEL_PATTERN", "Due", "Pinpal", "check_label"]
 
 
 @attrs.frozen
@@ -139,12 +141,21 @@ class Pinpal:
             self._seen = self.store.generation()
             self.refresh_due()
 
-    def put(self, entry: LabelEntry) -> None:
-        """Store an entry as it is (legacy import)."""
-        check_label(entry.label)
+    def put_many(self, entries: Sequence[LabelEntry]) -> None:
+        """Store entries as they are (legacy import), all or none; never over a label."""
+        for entry in entries:
+            check_label(entry.label)
+        if not entries:
+            return
         with exclusive(self.state_dir):
             self._revalidate()
-            self._save(entry)
+            for entry in entries:
+                self._refuse_existing(entry.label)
+            self.store.write_many({e.label: encode_entry(e) for e in entries})
+            for entry in entries:
+                self._cache[entry.label] = entry
+            self._seen = self.store.generation()
+            self.refresh_due()
 
     def answer(self, label: str, role: str, answer: str) -> tuple[Review, bool]:
         """Grade an answer for a label's current or retiring secret.
@@ -174,9 +185,11 @@ class Pinpal:
 
     def _rehash_if_stale(self, record: Memorization, answer: str) -> Memorization:
         # The only moment PINPal holds the whole secret again: bring an old
-        # hash (an imported one, a cheaper machine's) up to this machine's cost.
+        # hash (an imported one, a cheaper machine's) up to this machine's
+        # cost, if that costs more.
         params = self.kdf_params()
-        if record.verifier.params == params:
+        if not costlier(params, record.verifier.params):
+            # Never re-hash at a lower (or the same) cost.
             return record
         salt = self.entropy.token_bytes(SALT_LENGTH)
         verifier = Verifier.make(engine.answer_bytes(record, answer), salt, params)

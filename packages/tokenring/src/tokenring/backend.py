@@ -25,6 +25,8 @@ from secrets_common.errors import SecretsError
 if TYPE_CHECKING:
     from tokenring.service import TokenRing
 
+__all__ = ["DISABLE_VARIABLE", "PRIORITY", "TokenRingKeyring", "TouchOnReadCredential"]
+
 PRIORITY = 20.0
 DISABLE_VARIABLE = "TOKENRING_DISABLE"
 

@@ -238,7 +238,7 @@ def import_legacy(
     recovery: bool = False,
 ) -> ImportReport:
     """Create a vault at ``vault_path`` holding every entry of the legacy vault."""
-    from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot, Vault
+    from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot, Opener, Vault
 
     if vault_path.exists():
         raise UsageError(
@@ -257,10 +257,21 @@ def import_legacy(
         reason=f"enrol your key in the new TokenRing vault {vault_path}",
         lock_timeout=lock_timeout(),
     )
+    items = {
+        entry_name(service, user): password.encode("utf-8")
+        for service, user, password in opened.entries
+    }
     try:
-        for service, user, password in opened.entries:
-            vault.write(entry_name(service, user), password.encode("utf-8"))
+        if items:
+            # Format 2: the key wraps each entry for itself, two entries per touch
+            # (the first touch also asks for the index salt).
+            vault.write_many(
+                items,
+                Opener(key_source=source),
+                reason=f"store {len(items)} imported entries in {vault_path}",
+            )
         warnings = vault.warnings
     finally:
         vault.lock()
-    return ImportReport(vault_path, len(opened.entries), opened.touches + 1, warnings, code)
+    stored = (len(items) + 2) // 2 if items else 0
+    return ImportReport(vault_path, len(items), opened.touches + 1 + stored, warnings, code)

@@ -2,9 +2,10 @@
 
 Each keyring entry is one vault entry named ``json.dumps([service, user])``
 (unambiguous whatever characters either part holds) with the password's
-UTF-8 bytes as its value. Every read is the vault's one-touch read; writes
-and listing work on the unlocked vault without a touch, and unlock it first
-(one touch) when it is locked.
+UTF-8 bytes as its value. Every read is the vault's one-touch read; every
+write is one touch too (vault format 2: the key wraps that entry, and only
+that entry, for itself); listing and deleting work on the unlocked vault
+without a touch, and unlock it first (one touch) when it is locked.
 """
 
 from __future__ import annotations
@@ -107,8 +108,10 @@ class Ring:
             raise VaultError(f"the entry for {user} in {service} is not text") from None
 
     def set(self, service: str, user: str, password: str, *, reason: str) -> None:
-        self.unlock(reason)
-        self.vault.write(entry_name(service, user), password.encode("utf-8"))
+        """Store the password: one touch, locked or not (it also unlocks)."""
+        self.vault.write(
+            entry_name(service, user), password.encode("utf-8"), self._opener, reason=reason
+        )
 
     def delete(self, service: str, user: str, *, reason: str) -> bool:
         """Remove the entry; whether it existed."""

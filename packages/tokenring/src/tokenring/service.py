@@ -2,9 +2,9 @@
 in-process otherwise. The keyring backend and the CLI both use it.
 
 In-process, every call opens the vault afresh and keeps nothing unlocked once
-it returns: a cold ``get`` is one touch, a cold ``set`` one touch (unlock,
-then a write that needs none). Through an unlocked agent a ``get`` is one
-touch and a ``set`` none.
+it returns: a cold ``get`` is one touch, a cold ``set`` one touch. Through the
+agent a ``get`` and a ``set`` are one touch each, always; ``list`` and
+``delete`` through an unlocked agent none.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from tokenring.agent import client, remote
 from tokenring.ring import Ring, open_vault
 
 T = TypeVar("T")
+
+__all__ = ["TokenRing"]
 
 
 @attrs.frozen

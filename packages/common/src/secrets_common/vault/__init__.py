@@ -5,10 +5,11 @@ Public surface::
     vault, code = Vault.create(path, NewAuthenticatorSlot("blue key", source),
                                recovery=NewRecoverySlot())
     vault = Vault.open(path).unlock(Opener(key_source=source), reason="list")
-    vault.write("name", b"value")
-    vault.read("name", Opener(key_source=source), reason="read 'name'")
+    vault.write("name", b"value", Opener(key_source=source))   # 1 touch
+    vault.read("name", Opener(key_source=source), reason="read 'name'")  # 1 touch
 
-The file format is documented in docs/vault-format.md.
+The file format (version 2: one touch releases at most two entries) is
+documented in docs/vault-format.md.
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ from secrets_common.vault.opener import (
     ScryptParams,
     system_keyring,
 )
+from secrets_common.vault.rollback import GenerationLog, RollbackError
 from secrets_common.vault.vault import SlotInfo, Vault
 
 __all__ = [
     "DEFAULT_RP_ID",
     "KEYRING_SERVICE",
+    "GenerationLog",
     "KeyringBackend",
     "KeyringUnavailableError",
     "NewAuthenticatorSlot",
@@ -46,6 +49,7 @@ __all__ = [
     "NotEnrolledError",
     "NotUnlockedError",
     "Opener",
+    "RollbackError",
     "ScryptParams",
     "SlotInfo",
     "SlotOpenError",

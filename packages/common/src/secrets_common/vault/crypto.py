@@ -7,6 +7,7 @@ input-and-purpose pair. Nothing here touches files or authenticators.
 from __future__ import annotations
 
 import base64
+import hashlib
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
@@ -26,6 +27,15 @@ SEAL_SIZE = KEY_SIZE + KEY_SIZE + 16
 INFO_INDEX = b"secrets-vault v1 index kek"
 INFO_READ = b"secrets-vault v1 read kek"
 INFO_SEAL = b"secrets-vault v1 entry seal"
+INFO_V2_INDEX = b"secrets-vault v2 index kek"
+INFO_V2_ESCROW = b"secrets-vault v2 escrow kek"
+INFO_V2_ENTRY = b"secrets-vault v2 entry kek"
+INFO_V2_SEAL = b"secrets-vault v2 escrow seal"
+_INDEX_SALT = b"secrets-vault v2 index salt\x00"
+_ENTRY_SALT = b"secrets-vault v2 entry salt\x00"
+NONCE_SIZE = 12
+BOX_SIZE = NONCE_SIZE + KEY_SIZE + 16
+"""A 32-byte key boxed with AES-256-GCM: random nonce, ciphertext, tag."""
 # The wrapping key is fresh for every seal (a new ephemeral key pair), so a
 # fixed nonce never repeats under one key; age relies on the same argument.
 _NONCE = bytes(12)
@@ -118,7 +128,9 @@ def public_bytes(private: bytes) -> bytes:
     return X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()
 
 
-def seal(entry_key: bytes, recipient: bytes, ephemeral: bytes, name: bytes) -> bytes:
+def seal(
+    entry_key: bytes, recipient: bytes, ephemeral: bytes, name: bytes, info: bytes = INFO_SEAL
+) -> bytes:
     """Encrypt ``entry_key`` to the X25519 public key ``recipient``.
 
     ``ephemeral`` is 32 fresh random bytes (the one-time private key); the
@@ -128,19 +140,55 @@ def seal(entry_key: bytes, recipient: bytes, ephemeral: bytes, name: bytes) -> b
     private = X25519PrivateKey.from_private_bytes(ephemeral)
     ephemeral_public = private.public_key().public_bytes_raw()
     shared = private.exchange(X25519PublicKey.from_public_bytes(recipient))
-    key = hkdf(shared, salt=ephemeral_public + recipient, info=INFO_SEAL)
+    key = hkdf(shared, salt=ephemeral_public + recipient, info=info)
     return ephemeral_public + AESGCM(key).encrypt(_NONCE, entry_key, name)
 
 
-def unseal(sealed: bytes, private: X25519PrivateKey, recipient: bytes, name: bytes) -> bytes:
+def unseal(
+    sealed: bytes,
+    private: X25519PrivateKey,
+    recipient: bytes,
+    name: bytes,
+    info: bytes = INFO_SEAL,
+) -> bytes:
     """Inverse of :func:`seal` given the recipient's private key."""
     if len(sealed) != SEAL_SIZE:
         raise SealError("sealed key has the wrong size")
     ephemeral_public = sealed[:KEY_SIZE]
     try:
         shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
-        key = hkdf(shared, salt=ephemeral_public + recipient, info=INFO_SEAL)
+        key = hkdf(shared, salt=ephemeral_public + recipient, info=info)
         return AESGCM(key).decrypt(_NONCE, sealed[KEY_SIZE:], name)
+    except (InvalidTag, ValueError) as error:
+        raise SealError(str(error) or type(error).__name__) from None
+
+
+def index_salt(vault_id: bytes, epoch: bytes, escrow_public: bytes) -> bytes:
+    """The hmac-secret salt that opens the index: a digest of the header's public values.
+
+    A header whose escrow key (or epoch) was changed asks every enrolled key
+    for a different salt, so its index key no longer opens: binding those
+    values costs no field and no extra salt in any assertion.
+    """
+    return hashlib.sha256(_INDEX_SALT + vault_id + epoch + escrow_public).digest()
+
+
+def entry_salt(vault_id: bytes, name: bytes) -> bytes:
+    """The hmac-secret salt of entry ``name``: one salt, one entry."""
+    return hashlib.sha256(_ENTRY_SALT + vault_id + name).digest()
+
+
+def box(key: bytes, secret: bytes, aad: bytes, nonce: bytes) -> bytes:
+    """``secret`` under AES-256-GCM with a fresh 12-byte ``nonce`` (kept in front)."""
+    if len(nonce) != NONCE_SIZE:
+        raise ValueError("the nonce must be 12 bytes")
+    return nonce + AESGCM(key).encrypt(nonce, secret, aad)
+
+
+def unbox(key: bytes, boxed: bytes, aad: bytes) -> bytes:
+    """Inverse of :func:`box`; SealError on any mismatch."""
+    try:
+        return AESGCM(key).decrypt(boxed[:NONCE_SIZE], boxed[NONCE_SIZE:], aad)
     except (InvalidTag, ValueError) as error:
         raise SealError(str(error) or type(error).__name__) from None
 

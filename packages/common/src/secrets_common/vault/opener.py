@@ -83,12 +83,18 @@ class Opener:
 
 @attrs.frozen
 class NewAuthenticatorSlot:
-    """Enrol a security key: creates an hmac-secret credential on it."""
+    """Enrol a security key: creates an hmac-secret credential on it.
+
+    An everyday key (the default) opens one entry per salt, at most two per
+    touch. ``backup=True`` enrols a key that opens the whole vault in one
+    touch: keep it unplugged, in a drawer.
+    """
 
     name: str
     key_source: KeySource
     rp_id: str = DEFAULT_RP_ID
     user_name: str = "vault"
+    backup: bool = False
 
 
 @attrs.frozen

@@ -301,8 +301,17 @@ def build_app() -> typer.Typer:
         """Carry the original PINPal's memorizations over, with their progress."""
         from pinpal.legacy.importer import import_from_keyring
 
-        for line in import_from_keyring(service(), service_name):
+        report, entry = import_from_keyring(service(), service_name)
+        for line in report.notes:
             console.say(line)
+        for line in report.skipped:
+            typer.echo(line, err=True)
+        console.say(report.summary)
+        if report.imported:
+            console.say(
+                f"the original entry ({entry}) is left in the keyring; remove it when done."
+            )
+        report.check_complete()
 
     @app.command()
     def version() -> None:

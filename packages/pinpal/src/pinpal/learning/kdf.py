@@ -64,6 +64,28 @@ class ScryptParams:
         return cls(n=n, r=r, p=p)
 
 
+# The least cost PINPal hashes a secret with, whatever a file says: the
+# interactive-login recommendation of the scrypt paper, which is also where
+# calibration starts. A cheaper scrypt.json is recalibrated; a cheaper stored
+# hash (an old or imported one) is renewed at the next right answer.
+FLOOR = ScryptParams(n=1 << MIN_LOG2_N, r=8, p=1)
+
+
+def meets_floor(params: ScryptParams, floor: ScryptParams = FLOOR) -> bool:
+    return params.n >= floor.n and params.r >= floor.r and params.p >= floor.p
+
+
+def costlier(new: ScryptParams, old: ScryptParams) -> bool:
+    """Whether hashing with ``new`` costs more than ``old`` and less of nothing.
+
+    Memory (n*r) and work (n*r*p) must both be at least ``old``'s, and one of
+    them more: a re-hash never makes a secret cheaper to guess.
+    """
+    memory, work = new.n * new.r, new.n * new.r * new.p
+    old_memory, old_work = old.n * old.r, old.n * old.r * old.p
+    return memory >= old_memory and work >= old_work and (memory, work) != (old_memory, old_work)
+
+
 def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 

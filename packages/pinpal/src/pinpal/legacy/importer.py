@@ -11,9 +11,11 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 
+import attrs
+
 from pinpal.legacy.records import LegacyFormatError, convert
 from pinpal.service import Pinpal
-from secrets_common.errors import NotFoundError
+from secrets_common.errors import NotFoundError, SecretsError
 from secrets_common.vault import KeyringBackend
 
 SERVICE_VARIABLE = "PINPAL_KEYRING"
@@ -21,15 +23,38 @@ DEFAULT_SERVICE = "pinpal"
 USER = "storage"
 
 
-def import_document(service: Pinpal, document: object) -> list[str]:
+class IncompleteImportError(SecretsError):
+    """Some of the original's records were not imported (each is named, with why)."""
+
+
+@attrs.frozen
+class ImportReport:
+    found: int
+    imported: int
+    notes: tuple[str, ...]
+    """One line per record that was changed on the way (never a token)."""
+    skipped: tuple[str, ...]
+    """One line per record that was not imported, saying why (never a token)."""
+
+    @property
+    def summary(self) -> str:
+        return f"imported {self.imported} of {self.found} records."
+
+    def check_complete(self) -> None:
+        """Raise when fewer records were imported than were found."""
+        if self.skipped:
+            raise IncompleteImportError(
+                f"imported {self.imported} of {self.found} records; "
+                f"{len(self.skipped)} skipped as listed above"
+            )
+
+
+def import_document(service: Pinpal, document: object) -> ImportReport:
     taken = frozenset(service.store.labels())
-    entries, lines = convert(document, service.clock(), service, taken)
-    for entry in entries:
-        service.put(entry)
-    lines.append(
-        f"imported {len(entries)} of {len(document) if isinstance(document, list) else 0} records."
-    )
-    return lines
+    entries, notes, skipped = convert(document, service.clock(), service, taken)
+    service.put_many(entries)
+    found = len(document) if isinstance(document, list) else 0
+    return ImportReport(found, len(entries), tuple(notes), tuple(skipped))
 
 
 def _stored_records(backends: Sequence[KeyringBackend], name: str) -> str | None:
@@ -50,7 +75,8 @@ def import_from_keyring(
     service: Pinpal,
     service_name: str | None = None,
     environ: Mapping[str, str] | None = None,
-) -> list[str]:
+) -> tuple[ImportReport, str]:
+    """Import the original's records; returns the report and where they came from."""
     from pinpal.storage.keyrings import searched_keyrings
 
     env = os.environ if environ is None else environ
@@ -66,8 +92,4 @@ def import_from_keyring(
         raise LegacyFormatError(
             f"the keyring entry {name!r}/{USER!r} is not the original PINPal's JSON"
         ) from None
-    lines = import_document(service, document)
-    lines.append(
-        f"the original entry ({name!r}/{USER!r}) is left in the keyring; remove it when done."
-    )
-    return lines
+    return import_document(service, document), f"{name!r}/{USER!r}"

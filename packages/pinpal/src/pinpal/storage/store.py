@@ -7,6 +7,7 @@ store over the shared vault is :mod:`pinpal.storage.vaultstore`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from secrets_common.errors import NotFoundError
@@ -18,6 +19,10 @@ class RecordStore(Protocol):
     def read(self, label: str) -> bytes: ...
 
     def write(self, label: str, data: bytes) -> None: ...
+
+    def write_many(self, items: Mapping[str, bytes]) -> None:
+        """Write several entries at once: all of them or none."""
+        ...
 
     def delete(self, label: str) -> None: ...
 
@@ -44,6 +49,10 @@ class MemoryStore:
 
     def write(self, label: str, data: bytes) -> None:
         self.entries[label] = bytes(data)
+        self.changes += 1
+
+    def write_many(self, items: Mapping[str, bytes]) -> None:
+        self.entries.update({label: bytes(data) for label, data in items.items()})
         self.changes += 1
 
     def delete(self, label: str) -> None:

@@ -9,7 +9,7 @@ created on first write, not on a read of an empty state.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pinpal.storage.keyringmemo import RememberingKeyring
@@ -86,6 +86,12 @@ class VaultStore:
         if vault is None:  # pragma: no cover - create=True always yields a vault
             raise NotFoundError(str(self.path))
         vault.write(label, data)
+
+    def write_many(self, items: Mapping[str, bytes]) -> None:
+        vault = self._open(create=True)
+        if vault is None:  # pragma: no cover - create=True always yields a vault
+            raise NotFoundError(str(self.path))
+        vault.write_many(items)
 
     def delete(self, label: str) -> None:
         vault = self._open(create=False)

@@ -7,8 +7,10 @@ is one security key to touch); ``status`` and ``lock`` never wait behind a
 pending touch.
 
 Requests (``"op"``): ``status``, ``lock``, ``stop``, ``get``, ``set``,
-``delete``, ``list``. Every ``get`` costs a touch, announced to the caller
-with an ``event`` frame naming the entry and the calling process.
+``delete``, ``list``. Every ``get`` and every ``set`` costs a touch,
+announced to the caller with an ``event`` frame naming the entry and the
+calling process; a vault file older than one already seen is refused
+(:mod:`secrets_common.vault.rollback`, kept in this process's memory too).
 """
 
 from __future__ import annotations
@@ -305,12 +307,14 @@ class Agent:
             return {"value": value}
         if op == "set":
             password = _text(request, "value")
-            self._use(
-                lambda ring: ring.set(
-                    service, user, password, reason=_unlock_reason(who, f"store {service!r}")
-                ),
-                on_locked=announce_unlock,
-            )
+            # Format 2: every write is one touch (the key wraps that entry for itself).
+            store_reason = f"{who} wants to store {service!r} / {user!r} — touch your key"
+
+            def store(ring: Ring) -> None:
+                send_event(store_reason)
+                ring.set(service, user, password, reason=store_reason)
+
+            self._use(store)
             self._log(f"stored {service!r} / {user!r} for {who}")
             return {}
         if op == "delete":

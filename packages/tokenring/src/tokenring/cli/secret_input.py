@@ -63,3 +63,33 @@ def _not_empty(text: str) -> str:
     if not text:
         raise UsageError("the secret is empty; nothing was stored")
     return text
+
+
+def read_recovery_code(
+    *,
+    stdin: TextIO | None = None,
+    prompt: Prompt = getpass.getpass,
+) -> str:
+    """The recovery code: a no-echo prompt on a terminal, else one line of standard input.
+
+    Case, spaces and dashes are forgiven later (:func:`secrets_common.vault.recovery.parse`).
+    """
+    source = sys.stdin if stdin is None else stdin
+    if source is None:
+        raise UsageError(
+            "standard input is closed: pipe the recovery code in, or run on a terminal"
+        )
+    if source.isatty():
+        try:
+            text = prompt("Recovery code (opens the whole vault): ")
+        except EOFError:
+            raise UsageError("no recovery code was typed") from None
+    else:
+        try:
+            text = source.readline()
+        except (UnicodeDecodeError, OSError):
+            raise UsageError("cannot read a recovery code from standard input") from None
+    text = text.strip()
+    if not text:
+        raise UsageError("no recovery code was given")
+    return text
