@@ -2,7 +2,9 @@
 
 ``tokenring get SERVICE USER`` is answered first by the running agent through
 a standard-library client: no typer, keyring, cryptography or attrs is
-imported unless no agent answers. Everything else goes to the full CLI.
+imported unless no agent answers. ``list``, ``slots``, ``status``, ``lock``
+and ``stop`` have fast paths too (:mod:`tokenring.cli.fast`). Everything else
+goes to the full CLI.
 """
 
 from __future__ import annotations
@@ -88,6 +90,10 @@ def main(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int
 
     invocation.record("tokenring", prog_name or "tokenring")
     status = fast_version(args, "tokenring")
+    if status is None:
+        from tokenring.cli.fast import answer
+
+        status = answer(args)
     if status is not None:
         return status
     from secrets_common.cli.running import run

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 
 from secrets_common.cli.output import emit
 from secrets_common.errors import NotFoundError, SecretsError
+from tokenring.cli import plain
 from tokenring.cli.common import JsonOption, VaultOption, note, token_ring
 from tokenring.cli.secret_input import read_secret
 
@@ -53,9 +53,4 @@ def register(app: typer.Typer) -> None:
         """List services and user names (never secrets)."""
         ring = token_ring(vault)
         ring.check_vault()
-        entries = ring.entries()
-        if as_json:
-            emit(json.dumps([{"service": s, "user": u} for s, u in entries], indent=2))
-            return
-        if entries:
-            emit("\n".join(f"{service}\t{user}" for service, user in entries))
+        plain.show_entries(ring.entries(), as_json)

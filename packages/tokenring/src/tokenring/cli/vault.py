@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,6 +11,7 @@ import typer
 
 from secrets_common.cli.output import emit
 from secrets_common.errors import NotFoundError, SecretsError, UsageError
+from tokenring.cli import plain
 from tokenring.cli.common import JsonOption, VaultOption, note, vault_path, warn
 
 if TYPE_CHECKING:
@@ -179,21 +179,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def slots(vault: VaultOption = None, as_json: JsonOption = False) -> None:
         """List the key slots that open the vault (no touch)."""
-        from tokenring.ring import open_vault
-
-        opened = open_vault(vault_path(vault))
-        found = opened.slots()
-        if as_json:
-            emit(
-                json.dumps(
-                    [{"name": s.name, "kind": s.kind, "detail": s.detail} for s in found],
-                    indent=2,
-                )
-            )
-        else:
-            for slot in found:
-                emit(f"{slot.name}\t{slot.kind}\t{slot.detail}")
-        warn(opened.warnings)
+        plain.slots(vault_path(vault), as_json)
 
     @app.command("remove-slot")
     def remove_slot(
