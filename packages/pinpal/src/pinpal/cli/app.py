@@ -8,23 +8,19 @@ end-to-end tests that learn a secret over simulated days).
 
 from __future__ import annotations
 
-import functools
 import hmac
-import json
 import os
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 import typer
 
 from pinpal.cli import quickcheck
 from pinpal.cli.drill import drill, practise
-from pinpal.cli.listing import lines, no_secrets, rows
-from pinpal.cli.terminal import TerminalConsole, calibrate_with_spinner, interruptible
+from pinpal.cli.listing import no_secrets, show
+from pinpal.cli.terminal import TerminalConsole, interruptible
+from pinpal.cli.wiring import open_service
 from pinpal.cli.wording import describe, when
 from pinpal.learning.entropy import SYSTEM_ENTROPY
-from pinpal.learning.kdf import ScryptParams
 from pinpal.learning.secretgen import (
     DEFAULT_WORDS,
     Kind,
@@ -34,19 +30,11 @@ from pinpal.learning.secretgen import (
     generate_words,
 )
 from pinpal.service import Due, Pinpal
-from pinpal.storage import kdfcache
 from pinpal.storage.codec import CURRENT, LabelEntry
 from pinpal.storage.duefile import state_dir
-from pinpal.storage.vaultstore import VAULT_FILE, VaultStore
 from secrets_common.cli.invocation import command
 from secrets_common.errors import UsageError
 from secrets_common.home import HOME_VARIABLE
-
-
-def _hash_cost(directory: Path) -> Callable[[], ScryptParams]:
-    # Asked for lazily: commands that hash nothing never calibrate.
-    return functools.cache(lambda: kdfcache.load_or_calibrate(directory, calibrate_with_spinner))
-
 
 WEAK_BITS = 50
 
@@ -112,8 +100,7 @@ def build_app() -> typer.Typer:
         return time.time() if fixed[0] is None else fixed[0]
 
     def service() -> Pinpal:
-        directory = state_dir()
-        return Pinpal(VaultStore(directory / VAULT_FILE), directory, clock, _hash_cost(directory))
+        return open_service(clock)
 
     @app.callback(invoke_without_command=True)
     @interruptible
@@ -263,14 +250,7 @@ def build_app() -> typer.Typer:
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Your secrets: kind, strength, progress, next practice."""
-        pinpal = service()
-        now = clock()
-        found = rows(pinpal, now)
-        pinpal.refresh_due()
-        if as_json:
-            console.say(json.dumps(found, indent=2))
-        else:
-            console.say("\n".join(lines(found, now)))
+        show(service(), clock(), console, as_json)
 
     @app.command()
     @interruptible
