@@ -243,3 +243,17 @@ def test_other_shapes_and_bad_input_fail_alike(
     assert line.startswith("error: ")
     if not env:  # a shape the fast path does not know: typer reports it
         assert "typer" in modules
+
+
+def test_get_takes_the_full_path_when_told(shared_agent: SharedAgent) -> None:
+    vault = str(shared_agent.vault)
+    request({"op": "set", "service": "svc", "user": "full", "value": "v", "vault": vault})
+    try:
+        got = run(
+            "tokenring", "get", "svc", "full", env={**FULL_PATH, "PYTHONPROFILEIMPORTTIME": "1"}
+        )
+    finally:
+        request({"op": "delete", "service": "svc", "user": "full", "vault": vault})
+    assert got.returncode == 0
+    assert got.stdout == "v\n"
+    assert "typer" in imported_modules(got.stderr)
