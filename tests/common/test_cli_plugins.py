@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from secrets_common.cli import plugins
 from secrets_common.cli.main import GROUP
@@ -14,18 +15,41 @@ if TYPE_CHECKING:
     import pytest
 
 
-def by_importlib(group: str) -> dict[str, tuple[str, str]]:
-    return {
-        ep.name: (ep.value, (ep.dist.name if ep.dist else None) or "")
-        for ep in entry_points(group=group)
-    }
+def in_fresh_interpreter(group: str, path: list[str] | None = None) -> tuple[Any, Any]:
+    """scan() and importlib.metadata in a new interpreter, as `secrets` runs.
+
+    Not in this process: the test session's own import hooks (a plugin's
+    metadata finder) and importlib's caches would decide instead.
+    """
+    code = (
+        "import json, sys; from importlib.metadata import entry_points;"
+        "from secrets_common.cli import plugins;"
+        f"path = {path!r};"
+        "sys.path[:] = sys.path if path is None else path;"
+        f"eps = {{e.name: [e.value, (e.dist.name if e.dist else None) or ''] "
+        f"for e in entry_points(group={group!r})}};"
+        f"print(json.dumps([plugins.scan({group!r}), eps]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    found, expected = json.loads(done.stdout)
+    return found, expected
 
 
 def test_the_installed_groups_are_found_alike() -> None:
-    found = plugins.scan(GROUP)
-    assert found is not None
-    assert found == by_importlib(GROUP)
-    assert found["ring"] == ("tokenring.__main__", "tokenring")
+    found, expected = in_fresh_interpreter(GROUP)
+    assert found == expected
+    assert found["ring"] == ["tokenring.__main__", "tokenring"]
+
+
+def test_a_finder_with_distributions_of_its_own_is_left_to_importlib(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Finder:
+        def find_distributions(self, *_args: object) -> list[object]:
+            return []
+
+    monkeypatch.setattr(sys, "meta_path", [Finder(), *sys.meta_path])
+    assert plugins.scan(GROUP) is None
 
 
 def dist_info(where: Path, name: str, version: str, entries: str, *, metadata: bool = True) -> None:
@@ -38,9 +62,7 @@ def dist_info(where: Path, name: str, version: str, entries: str, *, metadata: b
     (directory / "entry_points.txt").write_text(entries)
 
 
-def test_precedence_and_parsing_match_importlib(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_precedence_and_parsing_match_importlib(tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     dist_info(
         first,
@@ -52,11 +74,9 @@ def test_precedence_and_parsing_match_importlib(
     dist_info(second, "demo-tool", "2.0", "[demo.group]\nalpha = demo.shadowed\n")
     dist_info(second, "other", "3.0", "[demo.group]\nalpha = other.later\ngamma = other.g\n")
     dist_info(second, "nameless", "4.0", "[demo.group]\ndelta = x.y\n", metadata=False)
-    monkeypatch.setattr(sys, "path", [str(first), str(second)])
-    found = plugins.scan("demo.group")
-    assert found == by_importlib("demo.group")
-    assert found is not None
-    assert found["beta"] == ("demo.beta:attr.inner", "Demo.Tool")
+    found, expected = in_fresh_interpreter("demo.group", [str(first), str(second)])
+    assert found == expected
+    assert found["beta"] == ["demo.beta:attr.inner", "Demo.Tool"]
 
 
 def test_a_zipped_path_entry_is_left_to_importlib(
