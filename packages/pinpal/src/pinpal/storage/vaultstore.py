@@ -157,7 +157,8 @@ class VaultStore:
             pin = Pin(vault.vault_id, current)
         staging = _Staging(self._keyring(), vault.vault_id, self.pin_path, pin)
         vault.rotate(Opener(keyring=staging), reason=REASON)
-        self._shred(vault.vault_id, self._slot(vault), (current.username, *staging.deferred))
+        stale = dict.fromkeys((current.username, *staging.deferred))
+        self._shred(vault.vault_id, self._slot(vault), tuple(stale))
 
     def _with_vault(self, create: bool, action: Callable[[Vault], T]) -> T | None:
         """``action`` on the open vault (None if there is none and ``create`` is false).
