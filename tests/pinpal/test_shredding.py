@@ -309,3 +309,51 @@ def test_a_vault_made_before_pins_is_pinned_on_first_use(env: dict[str, str]) ->
     assert run("pinpal", "list", env=env).returncode == 0
     assert pin.read_text() == pinned
     assert oct(pin.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_crash_after_the_new_key_is_stored_leaves_the_old_vault_trusted(
+    env: dict[str, str],
+) -> None:
+    seed(env, "mail")
+    state = Path(env["SECRETS_HOME"]) / "pinpal"
+    keyring = plain_keyring(env)
+    before = (state / VAULT_FILE).read_bytes()
+
+    class Crashing:
+        def get_password(self, service: str, username: str) -> str | None:
+            found: str | None = keyring.get_password(service, username)
+            return found
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            keyring.set_password(service, username, password)
+            raise SystemExit("killed after the new key, before the vault write")
+
+        def delete_password(self, service: str, username: str) -> None:
+            raise AssertionError("nothing is deleted before the vault is rewritten")
+
+    with pytest.raises(SystemExit):
+        VaultStore(state / VAULT_FILE, Crashing).rekey()
+    assert (state / VAULT_FILE).read_bytes() == before
+    pin = read_pin(state / PIN_FILE)
+    assert pin is not None
+    assert pin.next is not None
+    assert len(keyring_secrets(env)) == 2
+    listed = run("pinpal", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    # The key that never sealed anything is deleted; the old one still opens the vault.
+    assert len(keyring_secrets(env)) == 1
+    pin = read_pin(state / PIN_FILE)
+    assert pin is not None
+    assert pin.next is None
+    assert cli_service(env).store.labels() == ["mail"]
+
+
+def test_a_damaged_pin_trusts_nothing_in_one_line(env: dict[str, str]) -> None:
+    seed(env, "mail")
+    (Path(env["SECRETS_HOME"]) / "pinpal" / PIN_FILE).write_text("{not json")
+    result = run("pinpal", "list", env=env)
+    assert result.returncode == 4
+    assert result.stderr.count("\n") == 1
+    assert "vault pin" in result.stderr
+    assert "is damaged" in result.stderr
+    assert "`pinpal start-over`" in result.stderr
