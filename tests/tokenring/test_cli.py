@@ -145,6 +145,27 @@ def test_enrolled_backup_key_reads_alone(
     assert touches(backup) >= 2
 
 
+def test_enroll_with_only_enrolled_keys_connected_costs_no_touch(
+    tokenring: Invoke, vault_file: Path, tmp_path: Path, soft_key: Path
+) -> None:
+    tokenring("set", "s", "u", input="pw")
+    spent = touches(soft_key)
+    alone = tokenring("enroll")
+    one_error_line(alone, 3, f"error: SoftAuthenticator ({soft_key}) is already enrolled")
+    assert touches(soft_key) == spent
+    office = tmp_path / "office.json"
+    both = {"SECRETS_AUTHENTICATOR": f"soft:{soft_key},soft:{office}"}
+    assert tokenring("enroll", "--name", "office", env=both).returncode == 0
+    before = touches(soft_key), touches(office)
+    again = tokenring("enroll", env=both)
+    one_error_line(again, 3, "error: all connected security keys are already enrolled")
+    assert (touches(soft_key), touches(office)) == before
+    assert [line.split("\t")[0] for line in tokenring("slots").stdout.splitlines()] == [
+        "key-1",
+        "office",
+    ]
+
+
 def test_rotate_keeps_entries(tokenring: Invoke, vault_file: Path) -> None:
     tokenring("set", "s", "u", input="survives")
     assert tokenring("rotate").returncode == 0

@@ -39,7 +39,7 @@ from secrets_common.fido.requests import (
 )
 from secrets_common.fido.selection import DEFAULT_TIMEOUT
 from secrets_common.fido.translate import Context, translate
-from secrets_common.keysource import Credential, Derivation, KeySource
+from secrets_common.keysource import Credential, Derivation, EnrolmentCheck, KeySource
 
 _T = TypeVar("_T")
 
@@ -111,12 +111,33 @@ class FidoKeySource:
             )
         )
 
+    def check_enrollable(self, exclude: Sequence[Credential], *, reason: str) -> None:
+        """Whether a connected key could be enrolled: asked silently, no touch."""
+        with connected(self.discover) as authenticators:
+            self._enrolment_candidates(authenticators, exclude, reason)
+
     def _enrolment_key(
         self,
         authenticators: Sequence[Authenticator],
         exclude: Sequence[Credential],
         reason: str,
     ) -> tuple[Authenticator, Info]:
+        candidates = self._enrolment_candidates(authenticators, exclude, reason)
+        if len(candidates) == 1:
+            return candidates[0]
+        index = self.interaction.choose(
+            f"{len(candidates)} security keys are connected; which one to {reason}?",
+            [candidate.label for candidate, _info in candidates],
+        )
+        return candidates[index]
+
+    def _enrolment_candidates(
+        self,
+        authenticators: Sequence[Authenticator],
+        exclude: Sequence[Credential],
+        reason: str,
+    ) -> list[tuple[Authenticator, Info]]:
+        """The keys holding none of ``exclude``; an error when there is none."""
         candidates: list[tuple[Authenticator, Info]] = []
         enrolled: list[Authenticator] = []
         for authenticator in authenticators:
@@ -134,13 +155,7 @@ class FidoKeySource:
                     f"{_names(enrolled)} already enrolled: plug in another security key"
                 )
             raise _unsupported(authenticators)
-        if len(candidates) == 1:
-            return candidates[0]
-        index = self.interaction.choose(
-            f"{len(candidates)} security keys are connected; which one to {reason}?",
-            [candidate.label for candidate, _info in candidates],
-        )
-        return candidates[index]
+        return candidates
 
     def _holder(
         self,
@@ -177,6 +192,7 @@ class FidoKeySource:
 
 
 _check_source: type[KeySource] = FidoKeySource
+_check_enrolment: type[EnrolmentCheck] = FidoKeySource
 
 
 def _user_verification_configured(info: Info) -> bool:

@@ -33,7 +33,7 @@ import attrs
 from cryptography.fernet import InvalidToken
 
 from secrets_common.errors import NotFoundError, UsageError, VaultError, WrongKeyError
-from secrets_common.keysource import KeySource
+from secrets_common.keysource import EnrolmentCheck, KeySource
 from secrets_common.vault import crypto, layout, v1layout, v1slots
 from secrets_common.vault import slots as keyslots
 from secrets_common.vault.errors import NotUnlockedError, SlotOpenError, VaultRekeyedError
@@ -479,6 +479,7 @@ class Vault:
         """
         _check_opener(opener)
         self._refresh()
+        self._check_enrollable(new_slot, self._loaded.header.slots, reason=reason)
         if self._v1 is not None:
             self._convert_for_write(opener, reason)
         header = self._header
@@ -862,6 +863,10 @@ class Vault:
                 raise NotFoundError(f"no slot {name!r} in {self.path}")
         if self._header.slot(new_key.name) is not None:
             raise UsageError(f"there is already a slot called {new_key.name!r}")
+        # Before the re-key retires the code: a recovery that cannot enrol
+        # the connected key must leave the vault as it was.
+        kept = [s for s in self._header.slots if s.name not in remove]
+        self._check_enrollable(new_key, kept, reason=reason)
         # Re-key first, touching nobody: every security key is left to `sync`,
         # the lost ones open nothing written from now on, the old code retires.
         code = self.rotate(code_opener, reason=reason, recovery_scrypt=recovery_scrypt)
@@ -872,6 +877,25 @@ class Vault:
         # one touch per two entries.
         self.enroll(new_key, Opener(recovery_code=code), reason=reason)
         return code
+
+    def _check_enrollable(
+        self,
+        new_slot: NewSlot,
+        existing: Sequence[layout.Slot | v1layout.Slot],
+        *,
+        reason: str,
+    ) -> None:
+        """Fail before any touch when no connected key could take ``new_slot``."""
+        if not isinstance(new_slot, NewAuthenticatorSlot):
+            return
+        source = new_slot.key_source
+        if isinstance(source, EnrolmentCheck):
+            enrolled = [
+                s.credential
+                for s in existing
+                if isinstance(s, AuthenticatorSlot | v1layout.AuthenticatorSlot)
+            ]
+            source.check_enrollable(enrolled, reason=reason)
 
     def _drop_slots(self, names: Sequence[str]) -> None:
         """Remove slots a re-key already left without keys (their wraps go too)."""
