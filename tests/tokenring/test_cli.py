@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import filelock
@@ -100,6 +104,57 @@ def test_vault_locked_by_another_writer(tokenring: Invoke, vault_file: Path) -> 
     one_error_line(result, 5, "error: ")
     assert "locked by another process" in result.stderr
     assert tokenring("get", "s", "u").returncode == 1
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(vault: Path) -> Iterator[None]:
+    """The vault's lock, held by another process until the block ends."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import filelock, sys\n"
+            "lock = filelock.FileLock(sys.argv[1])\n"
+            "lock.acquire()\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.read()\n",
+            str(vault) + ".lock",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdin is not None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+
+def test_a_write_while_another_process_holds_the_lock_costs_no_touch(
+    tokenring: Invoke, vault_file: Path, soft_key: Path, tmp_path: Path
+) -> None:
+    tokenring("set", "s", "u", input="kept")
+    new_key = tmp_path / "new.json"
+    both = {"SECRETS_AUTHENTICATOR": f"soft:{soft_key},soft:{new_key}"}
+    spent = touches(soft_key)
+    quick = {"TOKENRING_LOCK_TIMEOUT": "0.2"}
+    with lock_held_elsewhere(vault_file):
+        for command, extra in (
+            (["set", "s", "u"], {}),
+            (["delete", "s", "u"], {}),
+            (["enroll"], both),
+            (["rotate"], {}),
+        ):
+            refused = tokenring(*command, input="new", env={**quick, **extra})
+            one_error_line(refused, 5, f"error: vault {vault_file} is locked by another process")
+            assert "(waited 0.2 s)" in refused.stderr
+            assert touches(soft_key) == spent, command
+    assert touches(new_key) == 0
+    assert tokenring("get", "s", "u").stdout == "kept\n"
 
 
 def test_init_with_recovery_code_and_slots(tokenring: Invoke, soft_key: Path) -> None:

@@ -115,6 +115,8 @@ class Ring:
 
     def delete(self, service: str, user: str, *, reason: str) -> bool:
         """Remove the entry; whether it existed."""
+        if not self.vault.is_unlocked:
+            self.vault.wait_for_writers()  # before the unlock's touch, not after it
         self.unlock(reason)
         name = entry_name(service, user)
         if name not in self.vault:

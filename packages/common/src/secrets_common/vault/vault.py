@@ -265,6 +265,15 @@ class Vault:
         self._adopt(touched.index_key)
         return self
 
+    def wait_for_writers(self) -> None:
+        """Wait for another process's write to end; VaultLockedError after the lock timeout.
+
+        Every write calls it before asking for a touch, so that a write bound
+        to time out on the lock spends none; callers that touch before writing
+        (an unlock, then a delete) call it first for the same reason.
+        """
+        self._file.wait_unlocked()
+
     def lock(self) -> None:
         """Forget the index key."""
         self._index_key = None
@@ -342,6 +351,7 @@ class Vault:
         if opener is not None:
             _check_opener(opener)
         self._refresh()
+        self.wait_for_writers()
         if self._v1 is not None:
             self._convert_for_write(opener, reason or "convert the vault to format 2")
         header = self._header
@@ -392,6 +402,7 @@ class Vault:
         _name_bytes(name)
         self._refresh()
         if self._v1 is not None:
+            self.wait_for_writers()
             self._convert_for_write(None, "convert the vault to format 2")
         with self._file.locked():
             self._refresh()
@@ -480,6 +491,7 @@ class Vault:
         _check_opener(opener)
         self._refresh()
         self._check_enrollable(new_slot, self._loaded.header.slots, reason=reason)
+        self.wait_for_writers()
         if self._v1 is not None:
             self._convert_for_write(opener, reason)
         header = self._header
@@ -559,6 +571,7 @@ class Vault:
         file: the return value says how many, and the CLI says so.
         """
         self._refresh()
+        self.wait_for_writers()
         if self._v1 is not None:
             self._convert_for_write(opener, reason or f"remove the slot {name!r}")
         self._need_unlocked()
@@ -617,6 +630,7 @@ class Vault:
         """
         _check_opener(opener)
         self._refresh()
+        self.wait_for_writers()
         if self._v1 is not None:
             return self.upgrade(opener, reason=reason)
         before = self._header
@@ -666,6 +680,7 @@ class Vault:
         v1 = self._v1
         if v1 is None:
             return None
+        self.wait_for_writers()
         released = self._v1_release(opener, index=True, read=True, reason=reason)
         self._adopt(released.index_key)
         private = released.read_private
@@ -758,6 +773,7 @@ class Vault:
         """
         _check_opener(opener)
         self._refresh()
+        self.wait_for_writers()
         if self._v1 is not None:
             self._convert_for_write(opener, reason)
         source = self._source(opener)
