@@ -75,6 +75,23 @@ def test_touch_prompt_names_the_entry_and_the_caller(shared_agent: SharedAgent) 
     assert "wants 'pypi' / '__token__' — touch your key" in shared_agent.process.log.read_text()
 
 
+def test_with_two_keys_the_agent_names_the_key_to_touch(
+    tokenring: Invoke,
+    vault_file: Path,
+    soft_key: Path,
+    tmp_path: Path,
+    agents: list[AgentProcess],
+) -> None:
+    spare = tmp_path / "spare.json"
+    both = {"SECRETS_AUTHENTICATOR": f"soft:{soft_key},soft:{spare}"}
+    agents.append(start_agent(tmp_path, env=both))
+    assert tokenring("set", "s", "u", input="x").returncode == 0
+    log = agents[-1].log.read_text()
+    assert (
+        f"wants to store 's' / 'u' — touch your key (SoftAuthenticator ({soft_key}), 30 s)" in log
+    )
+
+
 def test_missing_entry_through_agent_costs_no_touch(
     tokenring: Invoke, shared_agent: SharedAgent
 ) -> None:

@@ -200,6 +200,25 @@ def test_enrolled_backup_key_reads_alone(
     assert touches(backup) >= 2
 
 
+def test_enroll_with_two_keys_says_which_key_each_touch_is_for(
+    tokenring: Invoke, vault_file: Path, tmp_path: Path, soft_key: Path
+) -> None:
+    tokenring("set", "s", "u", input="pw")
+    office = tmp_path / "office.json"
+    both = {"SECRETS_AUTHENTICATOR": f"soft:{soft_key},soft:{office}"}
+    enrolled = tokenring("enroll", "--name", "office", env=both)
+    assert enrolled.returncode == 0, enrolled.stderr
+    prompts = [line for line in enrolled.stderr.splitlines() if line.startswith("Touch ")]
+    named = [line.split(" to ")[0].removeprefix("Touch your security key ") for line in prompts]
+    enrolled_key, new_key = f"SoftAuthenticator ({soft_key})", f"SoftAuthenticator ({office})"
+    # The enrolled key releases the entries first, then the new key enrols and wraps them.
+    assert named == [enrolled_key] * named.count(enrolled_key) + [new_key] * named.count(new_key)
+    assert named.count(enrolled_key) >= 1
+    assert named.count(new_key) >= 1
+    alone = tokenring("get", "s", "u")
+    assert "Touch your security key to read 's' / 'u'" in alone.stderr
+
+
 def test_enroll_with_only_enrolled_keys_connected_costs_no_touch(
     tokenring: Invoke, vault_file: Path, tmp_path: Path, soft_key: Path
 ) -> None:

@@ -67,7 +67,7 @@ class FidoKeySource:
         check_salts(salts)
         with connected(self.discover) as authenticators:
             chosen, info = self._enrolment_key(authenticators, exclude, reason)
-            operation = _Operation(self, chosen, reason)
+            operation = _Operation(self, chosen, reason, shown=_shown(chosen, authenticators))
             options = creation_options(
                 rp_id=rp_id,
                 user_name=user_name,
@@ -94,7 +94,8 @@ class FidoKeySource:
             raise ValueError("credentials: expected at least one credential")
         with connected(self.discover) as authenticators:
             chosen, credential = self._holder(authenticators, credentials, reason)
-            return self._assert(_Operation(self, chosen, reason), credential, salts)
+            operation = _Operation(self, chosen, reason, shown=_shown(chosen, authenticators))
+            return self._assert(operation, credential, salts)
 
     def _assert(
         self, operation: _Operation, credential: Credential, salts: Sequence[bytes]
@@ -204,6 +205,11 @@ def _user_verification_configured(info: Info) -> bool:
     return bool(info.options.get("clientPin") or info.options.get("uv"))
 
 
+def _shown(chosen: Authenticator, connected: Sequence[Authenticator]) -> str | None:
+    """The key to name in the touch prompt: only when another one could be mistaken for it."""
+    return chosen.label if len(connected) > 1 else None
+
+
 def _names(authenticators: Sequence[Authenticator]) -> str:
     if len(authenticators) == 1:
         return f"{authenticators[0].label} is"
@@ -261,6 +267,8 @@ class _Operation:
     source: FidoKeySource
     authenticator: Authenticator
     reason: str
+    shown: str | None = None
+    """The key's label for the touch prompt, when several keys are connected."""
     _event: threading.Event = attrs.field(factory=threading.Event, init=False)
     _timer: threading.Timer | None = attrs.field(default=None, init=False)
     _timed_out: bool = attrs.field(default=False, init=False)
@@ -294,7 +302,11 @@ class _Operation:
         self._timer = threading.Timer(self.source.timeout, self._expire)
         self._timer.daemon = True
         self._timer.start()
-        self.source.interaction.touch_started(self.reason, self.source.timeout)
+        interaction = self.source.interaction
+        if self.shown is None:
+            interaction.touch_started(self.reason, self.source.timeout)
+        else:
+            interaction.touch_started(self.reason, self.source.timeout, authenticator=self.shown)
 
     def pin(self) -> str | None:
         if self._pin is None:
