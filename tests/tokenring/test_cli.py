@@ -169,6 +169,28 @@ def test_init_with_recovery_code_and_slots(tokenring: Invoke, soft_key: Path) ->
     one_error_line(again, 2, "error: ")
 
 
+def test_slots_json_carries_full_credential_ids(tokenring: Invoke, vault_file: Path) -> None:
+    header = json.loads(vault_file.read_bytes().split(b"\n", 1)[0])
+    recorded = header["slots"][0]["credential_id"]
+    assert len(recorded) > 32
+    shown = json.loads(tokenring("slots", "--json").stdout)
+    assert shown == [
+        {
+            "name": "key-1",
+            "kind": "authenticator",
+            "detail": f"everyday key, secrets-toolkit, credential {recorded[:12]}…",
+            "role": "everyday",
+            "rp_id": "secrets-toolkit",
+            "credential_id": recorded,
+            "pin": False,
+        }
+    ]
+    # The text stays short: the prefix is enough to tell keys apart.
+    assert tokenring("slots").stdout == (
+        f"key-1\tauthenticator\teveryday key, secrets-toolkit, credential {recorded[:12]}…\n"
+    )
+
+
 def test_init_without_recovery_code_warns_until_one_is_added(
     tokenring: Invoke, soft_key: Path
 ) -> None:

@@ -33,7 +33,7 @@ import attrs
 from cryptography.fernet import InvalidToken
 
 from secrets_common.errors import NotFoundError, UsageError, VaultError, WrongKeyError
-from secrets_common.keysource import EnrolmentCheck, KeySource
+from secrets_common.keysource import Credential, EnrolmentCheck, KeySource
 from secrets_common.vault import crypto, layout, v1layout, v1slots
 from secrets_common.vault import slots as keyslots
 from secrets_common.vault.errors import NotUnlockedError, SlotOpenError, VaultRekeyedError
@@ -75,6 +75,8 @@ class SlotInfo:
     """Human description: role, rp id and credential id prefix, keyring user, scrypt cost."""
     role: str = ""
     """``"everyday"`` or ``"backup"`` for an authenticator, else empty."""
+    credential: Credential | None = None
+    """An authenticator's whole credential (RP ID, full credential id, UV mode)."""
 
 
 @attrs.define
@@ -1714,7 +1716,7 @@ def _slot_info(slot: layout.Slot | v1layout.Slot) -> SlotInfo:
             f"{role} key, {slot.credential.rp_id}, "
             f"credential {slot.credential.credential_id.hex()[:12]}…{mode}{stale}"
         )
-        return SlotInfo(slot.name, slot.kind, detail, role)
+        return SlotInfo(slot.name, slot.kind, detail, role, slot.credential)
     if isinstance(slot, KeyringSlot | v1layout.KeyringSlot):
         detail = f"keyring {slot.service!r} / {slot.username!r}"
     else:
