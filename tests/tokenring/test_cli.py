@@ -157,6 +157,17 @@ def test_a_write_while_another_process_holds_the_lock_costs_no_touch(
     assert tokenring("get", "s", "u").stdout == "kept\n"
 
 
+def test_a_bad_lock_timeout_is_one_usage_line_naming_the_value(
+    tokenring: Invoke, vault_file: Path, soft_key: Path
+) -> None:
+    spent = touches(soft_key)
+    result = tokenring("set", "s", "u", input="x", env={"TOKENRING_LOCK_TIMEOUT": "10s"})
+    one_error_line(
+        result, 2, "error: TOKENRING_LOCK_TIMEOUT must be a number of seconds, not '10s'"
+    )
+    assert touches(soft_key) == spent
+
+
 def test_init_with_recovery_code_and_slots(tokenring: Invoke, soft_key: Path) -> None:
     created = tokenring("init", "--recovery-code")
     assert created.returncode == 0, created.stderr
