@@ -87,3 +87,22 @@ def test_import_legacy_finds_the_original_in_the_keychain_tokenring_outranks(
     assert f"imported {found} of {found} records." in result.stdout
     # PINPal's own vault key went to TokenRing, behind a touch.
     assert cost(ring_env, "list") == 1
+
+
+# A re-key under TokenRing: the set of a new entry and the delete of the old
+# one, two touches in all (docs/threat-model.md).
+REKEY_TOUCHES = 2
+
+
+def test_a_rekey_under_tokenring_costs_what_the_docs_say(ring_env: dict[str, str]) -> None:
+    # Forgetting for real (issue 11 §3): a re-key stores a new TokenRing entry
+    # and deletes the old one, on top of the command's own touch.
+    other = "alpha beta"
+    assert cost(ring_env, "new", "kept", "--existing", answers=f"{other}\n{other}\n") == 1
+    assert cost(ring_env, "new", "gone", "--existing", answers=f"{other}\n{other}\n") == 1
+    listed = run("secrets", "ring", "list", "--json", env=ring_env)
+    before = listed.stdout.count("vault:")
+    assert cost(ring_env, "drop", "gone", "--yes") == 1 + REKEY_TOUCHES
+    after = run("secrets", "ring", "list", "--json", env=ring_env).stdout.count("vault:")
+    assert after == before  # one new entry, one deleted
+    assert cost(ring_env, "list") == 1

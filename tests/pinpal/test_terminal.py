@@ -90,6 +90,7 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
         "scrypt.json",
         "vault",
         "vault.lock",
+        "vault.pin",  # the vault PINPal trusts: its id, keyring user and a tag of its key
         "keyring_pass.cfg",
         "vault-generations.json",  # the vault's rollback log: ids and generations only
         "vault-generations.json.lock",

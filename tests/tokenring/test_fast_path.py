@@ -83,7 +83,7 @@ FRAMEWORK = ("typer", "click", "rich", "pydantic")
 FULL_PATH = {"SECRETS_NO_FAST_PATH": "1"}
 # What the agent's clock changes between two runs of `status`.
 _COUNTDOWN = re.compile(
-    r'(?<=locks in )\d+|(?<=, )\d+(?= s at the latest)|(?<="locks_after_idle_in": )[0-9.e+-]+'
+    r'(?<=in )\d+(?= s (?:if idle|at the latest))|(?<="locks_after_idle_in": )[0-9.e+-]+'
     r'|(?<="locks_at_latest_in": )[0-9.e+-]+'
 )
 

@@ -2,6 +2,9 @@
 
 Everything that decides is in :mod:`pinpal.learning.engine`; this module loads and
 saves label entries, keeps the due-time file current, and handles rotation.
+Whenever a change lets plaintext leave the store (a token forgotten, a
+secret learned, dropped or retired, an old hash replaced) the store is
+re-keyed, so that no earlier copy of it still shows what left.
 No prompts or printing here (see :mod:`pinpal.cli.drill` and :mod:`pinpal.cli.app`).
 """
 
@@ -128,7 +131,7 @@ class Pinpal:
             old = self.entry(label)
             retiring = old.retiring if old.retiring is not None else old.current
             entry = LabelEntry(label, engine.start(secret, verifier, self.clock()), retiring)
-            self._save(entry)
+            self._save(entry, old)
         return entry
 
     def drop(self, label: str) -> None:
@@ -138,6 +141,7 @@ class Pinpal:
                 raise NotFoundError(f"no secret is called {label!r}")
             self.store.delete(label)
             self._cache.pop(label, None)
+            self.store.rekey()
             self._seen = self.store.generation()
             self.refresh_due()
 
@@ -164,7 +168,7 @@ class Pinpal:
         """
         with exclusive(self.state_dir):
             self._revalidate()
-            entry = self.entry(label)
+            entry = before = self.entry(label)
             record = entry.current if role == CURRENT else entry.retiring
             if record is None:
                 raise NotFoundError(f"{label!r} has no secret being retired")
@@ -180,7 +184,7 @@ class Pinpal:
                 entry = LabelEntry(label, updated, retiring)
             else:
                 entry = LabelEntry(label, entry.current, updated)
-            self._save(entry)
+            self._save(entry, before)
         return attrs.evolve(result, record=updated), retired
 
     def _rehash_if_stale(self, record: Memorization, answer: str) -> Memorization:
@@ -195,9 +199,11 @@ class Pinpal:
         verifier = Verifier.make(engine.answer_bytes(record, answer), salt, params)
         return engine.with_verifier(record, verifier)
 
-    def _save(self, entry: LabelEntry) -> None:
+    def _save(self, entry: LabelEntry, before: LabelEntry | None = None) -> None:
         self.store.write(entry.label, encode_entry(entry))
         self._cache[entry.label] = entry
+        if before is not None and _material(before) - _material(entry):
+            self.store.rekey()
         self._seen = self.store.generation()
         self.refresh_due()
 
@@ -218,6 +224,19 @@ class Pinpal:
         times = self.due_times()
         write_due(self.state_dir, min(times.values()) if times else None)
         write_due_labels(self.state_dir, times)
+
+
+def _material(entry: LabelEntry) -> frozenset[tuple[object, ...]]:
+    """What an entry holds that must not outlive it: hashes, tokens and gaps."""
+    found: set[tuple[object, ...]] = set()
+    for _, record in entry.records():
+        digest = record.verifier.digest
+        found.add(("hash", digest))
+        found.add(("gaps", digest, record.gaps))
+        found.update(
+            ("token", digest, i, p.token) for i, p in enumerate(record.positions) if p.token
+        )
+    return frozenset(found)
 
 
 def check_label(label: str) -> None:

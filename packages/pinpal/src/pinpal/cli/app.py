@@ -32,6 +32,7 @@ from pinpal.learning.secretgen import (
 from pinpal.service import Due, Pinpal
 from pinpal.storage.codec import CURRENT, LabelEntry
 from pinpal.storage.duefile import state_dir
+from pinpal.storage.vaultstore import VAULT_FILE
 from secrets_common.cli.invocation import command
 from secrets_common.errors import UsageError
 from secrets_common.home import HOME_VARIABLE
@@ -267,6 +268,23 @@ def build_app() -> typer.Typer:
             return
         pinpal.drop(label)
         console.say(f"dropped {label!r}.")
+
+    @app.command("start-over")
+    @interruptible
+    def start_over_command(
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    ) -> None:
+        """Set the vault aside (renamed, not deleted) and start a new one with `new`."""
+        from pinpal.storage.startover import start_over
+
+        directory = state_dir()
+        question = f"set {directory / VAULT_FILE} aside and start a new, empty vault?"
+        if not yes and not console.confirm(question):
+            console.say("nothing was changed.")
+            return
+        for line in start_over(directory, time.time()) or ["there was no vault to set aside."]:
+            console.say(line)
+        console.say(f"`{command('pinpal', 'new', 'LABEL')}` starts the new vault.")
 
     @app.command("import-legacy")
     @interruptible

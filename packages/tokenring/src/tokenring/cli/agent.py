@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
         )
         if detach:
             pid = daemon.detach(options)
-            note(f"agent running (pid {pid}) at {options.socket}")
+            note(f"agent running: serving {daemon.running(options, pid)}")
             return
         daemon.serve(options, ready_fd=ready_fd, detached=detached)
 

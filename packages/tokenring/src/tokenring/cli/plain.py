@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
+    from secrets_common.vault import SlotInfo
+
 
 def vault_path(vault: Path | str | None) -> Path:
     """The vault named by ``--vault`` (or ``TOKENRING_VAULT``), else the default one."""
@@ -69,14 +71,16 @@ def status(as_json: bool) -> None:
     state = "locked" if info.get("locked") else "unlocked"
     emit(f"agent pid {info.get('pid')} serves {info.get('vault')} ({state})")
     emit(f"socket: {info.get('socket')}")
-    emit(
-        f"locks after {info.get('idle_timeout'):g} s idle,"
-        f" {info.get('lifetime'):g} s after unlocking"
-    )
-    if not info.get("locked"):
+    # One line on locking: the countdowns while unlocked, else the timeouts.
+    if info.get("locked"):
+        emit(
+            f"once unlocked, locks after {info.get('idle_timeout'):g} s idle"
+            f" and {info.get('lifetime'):g} s at most"
+        )
+    else:
         emit(
             f"locks in {info.get('locks_after_idle_in', 0):.0f} s if idle,"
-            f" {info.get('locks_at_latest_in', 0):.0f} s at the latest"
+            f" in {info.get('locks_at_latest_in', 0):.0f} s at the latest"
         )
     emit(f"hardening: {', '.join(info.get('hardening') or []) or 'none'}")
 
@@ -88,14 +92,24 @@ def show_entries(entries: list[tuple[str, str]], as_json: bool) -> None:
         emit("\n".join(f"{service}\t{user}" for service, user in entries))
 
 
+def _slot_json(info: SlotInfo) -> dict[str, object]:
+    """A slot for ``slots --json``: an authenticator's full credential id, not its prefix."""
+    shown: dict[str, object] = {"name": info.name, "kind": info.kind, "detail": info.detail}
+    if info.credential is not None:
+        shown["role"] = info.role
+        shown["rp_id"] = info.credential.rp_id
+        shown["credential_id"] = info.credential.credential_id.hex()
+        shown["pin"] = info.credential.uv
+    return shown
+
+
 def slots(vault: Path, as_json: bool) -> None:
     from tokenring.ring import open_vault
 
     opened = open_vault(vault)
     found = opened.slots()
     if as_json:
-        rows = [{"name": s.name, "kind": s.kind, "detail": s.detail} for s in found]
-        emit(plainjson.dumps(rows, indent=2))
+        emit(plainjson.dumps([_slot_json(s) for s in found], indent=2))
     else:
         for slot in found:
             emit(f"{slot.name}\t{slot.kind}\t{slot.detail}")
