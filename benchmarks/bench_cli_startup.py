@@ -18,7 +18,9 @@ The target of issue 13 is at most 10x ``python -c pass`` for each of the
 others. ``SECRETS_NO_FAST_PATH=1`` in the environment measures every command
 through typer instead (the figures before the fast paths).
 
-Run: ``python benchmarks/bench_cli_startup.py [--reps N]``.
+Run: ``python benchmarks/bench_cli_startup.py [--reps N] [--compare]``; with
+``--compare`` each toolkit command is followed by its twin through typer
+(``SECRETS_NO_FAST_PATH=1``), interleaved in the same run.
 """
 
 from __future__ import annotations
@@ -61,7 +63,13 @@ def checked(command: list[str], env: dict[str, str], stdin: str = "") -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=20)
-    reps = parser.parse_args().reps
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="Also time each toolkit command through typer (SECRETS_NO_FAST_PATH=1), interleaved.",
+    )
+    options = parser.parse_args()
+    reps = options.reps
 
     root = Path(tempfile.mkdtemp(prefix="bench-cli-"))
     runtime = root / "runtime"
@@ -118,10 +126,20 @@ def main() -> None:
             "tokenring lock (agent)": ([tokenring, "lock"], AGENT_TARGET, unlock_agent),
             "tokenring stop (agent)": ([tokenring, "stop"], AGENT_TARGET, restart_agent),
         }
+        envs = dict.fromkeys(commands, env)
+        if options.compare:  # each toolkit command, then the same through typer
+            full = {**env, "SECRETS_NO_FAST_PATH": "1"}
+            paired: dict[str, tuple[list[str], float | None, Callable[[], None] | None]] = {}
+            for name, (command, target, restore) in commands.items():
+                paired[name] = (command, target, restore)
+                if not name.startswith("python"):
+                    paired[f"{name} [typer]"] = (command, None, restore)
+                    envs[f"{name} [typer]"] = full
+            commands = paired
         samples: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(reps):  # interleaved: a load spike hits every command alike
             for name, (command, _target, restore) in commands.items():
-                samples[name].append(timed(command, env))
+                samples[name].append(timed(command, envs[name]))
                 if restore is not None:
                     restore()
         medians = {name: statistics.median(values) for name, values in samples.items()}
