@@ -1,0 +1,178 @@
+"""Claims of docs/threat-model.md about the agent, held by a same-user attacker process.
+
+The attacker talks to the running agent over a raw Unix socket (frames built
+by hand, no toolkit code) from a process of its own that names itself
+"twine", or crashes the agent with a signal. Touch counts come from the
+SoftAuthenticator's state file, so a touch nobody announced would show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli import run
+from tests.tokenring.conftest import AgentProcess, SharedAgent, start_agent, touches
+
+# A same-user program that names itself "twine" and asks the agent over a raw
+# socket. It prints its pid, every event frame and the answer, one JSON line each.
+RAW_CLIENT = r"""
+import ctypes, json, os, socket, sys
+ctypes.CDLL(None).prctl(15, b"twine", 0, 0, 0)  # PR_SET_NAME: a comm of its choosing
+print(json.dumps({"pid": os.getpid()}), flush=True)
+for line in sys.stdin:
+    body = line.strip().encode()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(30)
+    sock.connect(os.environ["TOKENRING_SOCKET"])
+    sock.sendall(len(body).to_bytes(4, "big") + body)
+    def exactly(size):
+        data = b""
+        while len(data) < size:
+            chunk = sock.recv(size - len(data))
+            if not chunk:
+                raise SystemExit("closed")
+            data += chunk
+        return data
+    while True:
+        frame = json.loads(exactly(int.from_bytes(exactly(4), "big")))
+        print(json.dumps(frame), flush=True)
+        if "event" not in frame:
+            break
+    sock.close()
+"""
+
+
+def _raw_requests(
+    agent: SharedAgent, *requests: dict[str, object]
+) -> tuple[int, list[list[dict[str, object]]]]:
+    """Send ``requests`` from one attacker process; its pid and each request's frames."""
+    lines = "".join(
+        json.dumps({"v": 1, "vault": str(agent.vault), **request}) + "\n" for request in requests
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", RAW_CLIENT],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, **agent.env},
+    )
+    frames = [json.loads(line) for line in done.stdout.splitlines()]
+    pid = int(frames.pop(0)["pid"])
+    conversations: list[list[dict[str, object]]] = [[]]
+    for frame in frames:
+        conversations[-1].append(frame)
+        if "event" not in frame:
+            conversations.append([])
+    return pid, conversations[:-1]
+
+
+def test_every_touch_through_the_agent_is_announced_with_the_real_pid(
+    shared_agent: SharedAgent,
+) -> None:
+    """Claim 7: each touch is announced, naming the entry and the kernel's pid of the caller.
+
+    The caller picks its own name ("twine"); the pid in the prompt is its
+    real one. Each touch the key grants matches one announcement, to the
+    caller and in the agent's log.
+    """
+    log = shared_agent.process.log
+    logged_before = len(log.read_text())
+    before = touches(shared_agent.key)
+    pid, answers = _raw_requests(
+        shared_agent,
+        {"op": "set", "service": "tm-svc", "user": "tm-user", "value": "v4lue"},
+        {"op": "get", "service": "tm-svc", "user": "tm-user"},
+        {"op": "delete", "service": "tm-svc", "user": "tm-user"},
+    )
+    stored, got, deleted = answers
+    assert [frame.get("ok") for frame in (stored[-1], got[-1], deleted[-1])] == [True] * 3
+    assert got[-1]["value"] == "v4lue"
+    who = f"twine (pid {pid})"
+    assert f"{who} wants to store 'tm-svc' / 'tm-user' — touch your key" in str(stored[0])
+    assert f"{who} wants 'tm-svc' / 'tm-user' — touch your key" in str(got[0])
+    spent = touches(shared_agent.key) - before
+    events = [frame for conversation in answers for frame in conversation if "event" in frame]
+    assert spent == len(events) >= 2, "every touch announced, and only touches"
+    agent_saw = log.read_text()[logged_before:]
+    assert len(re.findall(re.escape(who) + r" (wants|asks)", agent_saw)) == len(events)
+
+
+def test_an_unlocked_agent_gives_names_and_deletes_free_but_no_value(
+    shared_agent: SharedAgent,
+) -> None:
+    """ "What a touch does not protect": names and deletes are free while unlocked; values not.
+
+    The attacker lists and deletes through the unlocked agent without a
+    touch; reading or writing a value costs one touch each.
+    """
+    assert run("tokenring", "set", "tm-free", "u", input="x").returncode == 0
+    before = touches(shared_agent.key)
+    _pid, (listed, deleted) = _raw_requests(
+        shared_agent, {"op": "list"}, {"op": "delete", "service": "tm-free", "user": "u"}
+    )
+    assert ["tm-free", "u"] in listed[-1]["entries"]  # type: ignore[operator]
+    assert deleted[-1]["ok"] is True
+    assert touches(shared_agent.key) == before, "names and deletes cost no touch"
+    _pid, (stored, got) = _raw_requests(
+        shared_agent,
+        {"op": "set", "service": "tm-free", "user": "u", "value": "y"},
+        {"op": "get", "service": "tm-free", "user": "u"},
+    )
+    assert stored[-1]["ok"] is True
+    assert got[-1]["value"] == "y"
+    assert touches(shared_agent.key) == before + 2, "a value costs a touch each way"
+    assert run("tokenring", "delete", "tm-free", "u").returncode == 0
+
+
+def _cores(where: Path) -> list[Path]:
+    return sorted(where.glob("core*"))
+
+
+def test_a_crashed_agent_leaves_no_core_file(
+    vault_file: Path,
+    tmp_path: Path,
+    agents: list[AgentProcess],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Agent memory: killed with SIGSEGV by same-user code, the agent dumps no core.
+
+    A control process crashed the same way in the same directory does dump
+    one, so the check has teeth (skipped where the system writes no cores).
+    """
+    if Path("/proc/sys/kernel/core_pattern").read_text().strip() != "core":
+        pytest.skip("cores are not written as ./core here")
+    where = tmp_path / "crash"
+    where.mkdir()
+    monkeypatch.chdir(where)
+
+    def allow_cores() -> None:
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+    control = subprocess.Popen(
+        [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"],
+        cwd=where,
+        preexec_fn=allow_cores,
+    )
+    control.wait(timeout=30)
+    if not _cores(where):
+        pytest.skip("this system writes no core even when allowed")
+    for core in _cores(where):
+        core.unlink()
+
+    crashing = start_agent(tmp_path)  # started from ``where``: its cores would land here
+    agents.append(crashing)
+    assert crashing.status()["locked"] is False, "it holds the index key when it crashes"
+    crashing.process.send_signal(signal.SIGSEGV)
+    assert crashing.process.wait(timeout=30) == -signal.SIGSEGV
+    assert _cores(where) == [], "a crash of the agent left a core file"
