@@ -10,12 +10,14 @@ would show.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 from pathlib import Path
 
 import pytest
 
+from secrets_common.fido import PlainInteraction, open_key_source
 from secrets_common.vault import NewAuthenticatorSlot, NewRecoverySlot, Opener, Vault
 from tests.common.test_vault_attacker import Attacker
 from tests.common.vault_strategies import CHEAP_SCRYPT, soft_source
@@ -70,6 +72,7 @@ def test_an_everyday_key_never_opens_the_escrow_for_any_salt(tmp_path: Path) -> 
     The attacker touches the everyday key over the escrow salt, the index
     salt and salts it made up, and tries every output on every escrow wrap in
     the header. None opens; the backup key in the drawer is never reached.
+    That backup key, when it is used, prompts "… open the whole vault …".
     """
     key = tmp_path / "key.json"
     drawer = tmp_path / "drawer.json"
@@ -100,3 +103,12 @@ def test_an_everyday_key_never_opens_the_escrow_for_any_salt(tmp_path: Path) -> 
         assert all(attacker.escrow_private(output) is None for output in outputs)
     assert touches(key) >= attacker.assertions == len(pairs)
     assert touches(drawer) == drawer_touches
+
+    # The one key that does open it says so before its touch.
+    said = io.StringIO()
+    from_the_drawer = open_key_source(
+        {"SECRETS_AUTHENTICATOR": f"soft:{drawer}"}, PlainInteraction(said), timeout=5
+    )
+    assert Vault.open(path).read("a", Opener(key_source=from_the_drawer), reason="read a") == b"1"
+    assert "to open the whole vault with a backup key, to read a" in said.getvalue()
+    assert touches(drawer) == drawer_touches + 1

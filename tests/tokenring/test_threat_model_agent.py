@@ -176,3 +176,25 @@ def test_a_crashed_agent_leaves_no_core_file(
     crashing.process.send_signal(signal.SIGSEGV)
     assert crashing.process.wait(timeout=30) == -signal.SIGSEGV
     assert _cores(where) == [], "a crash of the agent left a core file"
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o702])
+def test_an_agent_will_not_listen_in_a_directory_others_can_write(
+    vault_file: Path, tmp_path: Path, mode: int
+) -> None:
+    """The socket: a socket directory group or others can write to is refused, not used.
+
+    Whoever can write there could swap the socket for one of their own. The
+    directory is planted before the agent starts; the agent stops with one
+    line and binds nothing.
+    """
+    planted = tmp_path / "runtime" / "secrets-toolkit"
+    planted.mkdir(parents=True)
+    planted.chmod(mode)
+    socket_path = planted / "tokenring.sock"
+    started = run("tokenring", "agent", env={"TOKENRING_SOCKET": str(socket_path)})
+    assert started.returncode != 0
+    assert len(started.stderr.splitlines()) == 1, started.stderr
+    assert "Traceback" not in started.stderr
+    assert f"{planted} is writable by other users" in started.stderr
+    assert not socket_path.exists()
