@@ -12,10 +12,14 @@ import json
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -198,3 +202,138 @@ def test_an_agent_will_not_listen_in_a_directory_others_can_write(
     assert "Traceback" not in started.stderr
     assert f"{planted} is writable by other users" in started.stderr
     assert not socket_path.exists()
+
+
+NOBODY = 65534
+# A same-user program (run as ``nobody``, like the agent below) that tries to
+# read a process's memory: first a child of its own (the control), then the agent.
+PEEK = r"""
+import json, subprocess, sys
+def peek(pid):
+    try:
+        with open(f"/proc/{pid}/maps") as maps:
+            start = int(maps.readline().split("-")[0], 16)
+        with open(f"/proc/{pid}/mem", "rb") as mem:
+            mem.seek(start)
+            return "read" if mem.read(16) else "empty"
+    except PermissionError:
+        return "refused"
+    except OSError as error:
+        return f"error {error.errno}"
+child = subprocess.Popen(
+    [sys.executable, "-c", "print('up', flush=True); import time; time.sleep(60)"],
+    stdout=subprocess.PIPE,
+)
+child.stdout.readline()
+print(json.dumps({"control": peek(child.pid), "agent": peek(int(sys.argv[1]))}))
+child.kill()
+"""
+
+
+# The agent as ``tokenring agent`` starts it, on a system interpreter nobody may
+# run (this venv's may live under root's home), with this venv's packages.
+AGENT = f"""
+import runpy, site, sys
+site.addsitedir({sysconfig.get_paths()["purelib"]!r})
+sys.argv = ["tokenring", *sys.argv[1:]]
+runpy.run_module("tokenring", run_name="__main__")
+"""
+
+
+def _as_nobody() -> dict[str, Any]:
+    return {"user": NOBODY, "group": NOBODY, "extra_groups": []}
+
+
+def _python_for_nobody() -> str | None:
+    """An interpreter of this very version that ``nobody`` can start."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in (sys.executable, f"/usr/bin/{version}", f"/usr/local/bin/{version}"):
+        try:
+            probe = subprocess.run(
+                [candidate, "-c", AGENT, "--version"],
+                check=False,
+                capture_output=True,
+                **_as_nobody(),
+            )
+        except OSError:
+            continue
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
+def test_another_process_of_the_same_user_cannot_read_the_agents_memory() -> None:
+    """Agent memory, "No ptrace": a process of the agent's own user cannot read its memory.
+
+    Root may read any process, so the agent and the attacker both run as
+    ``nobody`` (this needs root to set that up, and is skipped otherwise).
+    The attacker reads its own child's memory (the control: same-user reads
+    work here) and then tries the agent's, holding the index key.
+    """
+    if not hasattr(os, "getuid") or os.getuid() != 0:
+        pytest.skip("needs root, to run the agent and the attacker as another user")
+    from secrets_common.vault import NewAuthenticatorSlot, Vault
+    from tokenring import keys
+
+    root = Path(tempfile.mkdtemp(prefix="tokenring-ptrace-", dir="/tmp"))
+    try:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(root),
+            "SECRETS_AUTHENTICATOR": f"soft:{root / 'key.json'}",
+            "SECRETS_HOME": str(root / "home"),
+            "XDG_RUNTIME_DIR": str(root / "runtime"),
+            "TOKENRING_VAULT": str(root / "home" / "tokenring" / "vault"),
+            "TOKENRING_SOCKET": str(root / "runtime" / "secrets-toolkit" / "tokenring.sock"),
+        }
+        vault, _ = Vault.create(
+            Path(env["TOKENRING_VAULT"]),
+            NewAuthenticatorSlot("key-1", keys.key_source(environ=env)),
+        )
+        vault.lock()
+        (root / "runtime").mkdir(mode=0o700)
+        for where, _dirs, files in os.walk(root):
+            for name in [where, *(os.path.join(where, file) for file in files)]:
+                os.chown(name, NOBODY, NOBODY)
+        python = _python_for_nobody()
+        if python is None:
+            pytest.skip("no interpreter of this version that nobody may run")
+
+        read_end, write_end = os.pipe()
+        log = root / "agent.log"
+        with log.open("wb") as stderr:
+            agent = subprocess.Popen(
+                [python, "-c", AGENT, "agent", "--ready-fd", str(write_end)],
+                pass_fds=(write_end,),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                env=env,
+                **_as_nobody(),
+            )
+        os.close(write_end)
+        try:
+            with os.fdopen(read_end, "rb") as ready:
+                assert ready.read() == b"ready\n", log.read_text()
+            attacker = subprocess.run(
+                [python, "-c", PEEK, str(agent.pid)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+                env=env,
+                **_as_nobody(),
+            )
+            seen = json.loads(attacker.stdout)
+            assert seen["control"] == "read", f"same-user reads are blocked anyway: {seen}"
+            assert seen["agent"] == "refused", f"the agent's memory was readable: {seen}"
+            assert agent.poll() is None, "and the agent still serves"
+        finally:
+            agent.send_signal(signal.SIGTERM)
+            try:
+                agent.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                agent.kill()
+                agent.wait()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
