@@ -1,4 +1,4 @@
-"""Claims of docs/threat-model.md about the agent, held by a same-user attacker process.
+"""Claims of docs/threat-model.md about TokenRing and its agent, held by a same-user attacker.
 
 The attacker talks to the running agent over a raw Unix socket (frames built
 by hand, no toolkit code) from a process of its own that names itself
@@ -337,3 +337,25 @@ def test_another_process_of_the_same_user_cannot_read_the_agents_memory() -> Non
                 agent.wait()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_same_user_code_that_deletes_the_state_file_rolls_back_unseen(
+    vault_file: Path, tmp_path: Path
+) -> None:
+    """Claim 6, its stated limit: the rollback log does not stop code running as you.
+
+    With no agent running, code that puts an older copy back and deletes
+    ``vault-generations.json`` gets the older value served. The document says
+    so; this test keeps it honest (it fails if the limit is ever lifted).
+    """
+    cold = {"TOKENRING_NO_AGENT": "1"}
+    assert run("tokenring", "set", "svc", "u", input="one", env=cold).returncode == 0
+    older = vault_file.read_bytes()
+    assert run("tokenring", "set", "svc", "u", input="two", env=cold).returncode == 0
+    vault_file.write_bytes(older)
+    refused = run("tokenring", "get", "svc", "u", env=cold)
+    assert refused.returncode == 4, "with the state file in place the copy is refused"
+    (Path(os.environ["SECRETS_HOME"]) / "vault-generations.json").unlink()
+    served = run("tokenring", "get", "svc", "u", env=cold)
+    assert served.returncode == 0, served.stderr
+    assert served.stdout == "one\n"
