@@ -359,3 +359,18 @@ def test_same_user_code_that_deletes_the_state_file_rolls_back_unseen(
     served = run("tokenring", "get", "svc", "u", env=cold)
     assert served.returncode == 0, served.stderr
     assert served.stdout == "one\n"
+
+
+def test_every_touch_in_process_is_announced_with_its_purpose(
+    vault_file: Path, soft_key: Path
+) -> None:
+    """Claim 7, in-process: each touch the key grants follows one prompt naming the entry."""
+    cold = {"TOKENRING_NO_AGENT": "1"}
+    before = touches(soft_key)
+    stored = run("tokenring", "set", "pypi", "__token__", input="t0ken", env=cold)
+    got = run("tokenring", "get", "pypi", "__token__", env=cold)
+    assert got.stdout == "t0ken\n"
+    said = stored.stderr + got.stderr
+    prompts = [line for line in said.splitlines() if line.startswith("Touch your security key")]
+    assert touches(soft_key) - before == len(prompts) >= 2, said
+    assert any("to read 'pypi' / '__token__'" in line for line in prompts), said
