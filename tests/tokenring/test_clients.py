@@ -122,7 +122,13 @@ def install(client: Client, index: PrivateIndex, tmp_path: Path, env: dict[str, 
         python = fresh_venv(tmp_path)
         argv = uv_install(python, url)
         target = site_packages(python)
-    done = subprocess.run(
+    done = run_client(argv, env)
+    assert done.returncode == 0, (argv, done.stdout, done.stderr)
+    return target
+
+
+def run_client(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         argv,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -131,8 +137,18 @@ def install(client: Client, index: PrivateIndex, tmp_path: Path, env: dict[str, 
         timeout=300,
         check=False,
     )
-    assert done.returncode == 0, (argv, done.stdout, done.stderr)
-    return target
+
+
+def client_environment(
+    env: dict[str, str], tmp_path: Path, agents: list[AgentProcess], *, with_agent: bool
+) -> dict[str, str]:
+    """The clients' environment, with an unlocked agent of the test's or none at all."""
+    if with_agent:
+        # Unlocked at start (one touch, before the count): misses and
+        # user-name probes are then answered from the agent's open vault.
+        agents.append(start_agent(tmp_path))
+        return env
+    return {**env, "TOKENRING_NO_AGENT": "1"}
 
 
 def uv_install(python: Path, url: str) -> list[str]:
@@ -168,13 +184,7 @@ def test_install_costs_the_touches_of_the_table(
     agents: list[AgentProcess],
 ) -> None:
     store_credential(index)
-    env = dict(client_env)
-    if with_agent:
-        # Unlocked at start (one touch, before the count): every miss and
-        # user-name probe is then answered from the agent's open vault.
-        agents.append(start_agent(tmp_path))
-    else:
-        env["TOKENRING_NO_AGENT"] = "1"
+    env = client_environment(client_env, tmp_path, agents, with_agent=with_agent)
     before = touches(soft_key)
     target = install(client, index, tmp_path, env)
     check_installed(target, index)
@@ -190,16 +200,55 @@ def test_uv_without_the_user_name_never_asks_the_keyring(
     store_credential(index)
     before = touches(soft_key)
     python = fresh_venv(tmp_path)
-    done = subprocess.run(
-        uv_install(python, index.url(with_user=False)),
-        env={**client_env, "TOKENRING_NO_AGENT": "1"},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    done = run_client(
+        uv_install(python, index.url(with_user=False)), {**client_env, "TOKENRING_NO_AGENT": "1"}
     )
     assert done.returncode != 0
     assert "401" in done.stderr
     assert touches(soft_key) == before
     assert not index.requests.served
+
+
+@attrs.frozen
+class KeyringCall:
+    """One `keyring` command line and the touches it costs, cold and warm."""
+
+    name: str
+    argv: tuple[str, ...]
+    found: bool
+    cold: int
+    warm: int
+
+
+KEYRING_CALLS = [
+    # get_password(service, user): the one touch that releases it.
+    KeyringCall("get", ("get", "SERVICE", USER), found=True, cold=1, warm=1),
+    # A miss: in-process the vault is still opened (a touch); the agent
+    # answers it from the open vault.
+    KeyringCall("get-miss", ("get", "SERVICE", "nobody"), found=False, cold=1, warm=0),
+    # get_credential(service, None): the user name from the index (a touch
+    # in-process), then the password, which the command prints (a touch).
+    KeyringCall("creds", ("--mode", "creds", "get", "SERVICE"), found=True, cold=2, warm=1),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("call", KEYRING_CALLS, ids=lambda c: c.name)
+@pytest.mark.parametrize("with_agent", [False, True], ids=["in-process", "agent"])
+def test_keyring_command_costs_the_touches_of_the_table(
+    call: KeyringCall,
+    with_agent: bool,
+    client_env: dict[str, str],
+    soft_key: Path,
+    tmp_path: Path,
+    agents: list[AgentProcess],
+) -> None:
+    service = "https://upload.example/legacy/"
+    TokenRing.from_environment(use_agent=False).set(service, USER, TOKEN)
+    env = client_environment(client_env, tmp_path, agents, with_agent=with_agent)
+    before = touches(soft_key)
+    argv = [str(BIN / "keyring"), *(service if arg == "SERVICE" else arg for arg in call.argv)]
+    done = run_client(argv, env)
+    assert (done.returncode == 0) == call.found, done.stderr
+    assert (TOKEN in done.stdout) == call.found
+    assert touches(soft_key) - before == (call.warm if with_agent else call.cold)
