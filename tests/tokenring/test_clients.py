@@ -39,10 +39,18 @@ class Client:
     # Touches of the install alone, in-process and through an unlocked agent.
     cold: int
     warm: int
+    # The service name of the stored entry: the host (the last name pip and
+    # uv try) or the index URL (the first).
+    under_index_url: bool = False
 
     @property
     def id(self) -> str:
-        return f"{self.name}-{'user' if self.with_user else 'nouser'}"
+        user = "user" if self.with_user else "nouser"
+        return f"{self.name}-{user}-{'under-url' if self.under_index_url else 'under-host'}"
+
+    def store(self, index: PrivateIndex) -> None:
+        service = index.index_url if self.under_index_url else index.netloc
+        TokenRing.from_environment(use_agent=False).set(service, USER, TOKEN)
 
 
 CLIENTS = [
@@ -59,6 +67,13 @@ CLIENTS = [
     Client("pip-subprocess", with_user=True, cold=2, warm=1),
     # `keyring get URL user` (a miss), then `keyring get host:port user`.
     Client("uv", with_user=True, cold=2, warm=1),
+    # The same installs with the entry under the index URL, the first name
+    # pip and uv ask: the host is never asked. get_credential(index URL, None)
+    # finds the user (a touch in-process), then reads its password.
+    Client("pip-import", with_user=False, cold=2, warm=1, under_index_url=True),
+    Client("pip-import", with_user=True, cold=1, warm=1, under_index_url=True),
+    Client("pip-subprocess", with_user=True, cold=1, warm=1, under_index_url=True),
+    Client("uv", with_user=True, cold=1, warm=1, under_index_url=True),
 ]
 
 
@@ -161,10 +176,6 @@ def site_packages(python: Path) -> Path:
     return python.parent.parent / "lib" / version / "site-packages"
 
 
-def store_credential(index: PrivateIndex) -> None:
-    TokenRing.from_environment(use_agent=False).set(index.netloc, USER, TOKEN)
-
-
 def check_installed(target: Path, index: PrivateIndex) -> None:
     assert (target / PROJECT / "__init__.py").read_text() == "ANSWER = 42\n"
     assert index.requests.refused >= 1, "the index never asked for credentials"
@@ -183,21 +194,21 @@ def test_install_costs_the_touches_of_the_table(
     tmp_path: Path,
     agents: list[AgentProcess],
 ) -> None:
-    store_credential(index)
+    client.store(index)
     env = client_environment(client_env, tmp_path, agents, with_agent=with_agent)
     before = touches(soft_key)
     target = install(client, index, tmp_path, env)
     check_installed(target, index)
     assert touches(soft_key) - before == (client.warm if with_agent else client.cold)
     if with_agent:
-        assert index.netloc in agents[0].log.read_text(), "the agent asked the key"
+        assert USER in agents[0].log.read_text(), "the agent asked the key"
 
 
 @pytest.mark.slow
 def test_uv_without_the_user_name_never_asks_the_keyring(
     index: PrivateIndex, client_env: dict[str, str], soft_key: Path, tmp_path: Path
 ) -> None:
-    store_credential(index)
+    Client("uv", with_user=False, cold=0, warm=0).store(index)
     before = touches(soft_key)
     python = fresh_venv(tmp_path)
     done = run_client(
