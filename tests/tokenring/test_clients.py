@@ -72,6 +72,7 @@ CLIENTS = [
     # finds the user (a touch in-process), then reads its password.
     Client("pip-import", with_user=False, cold=2, warm=1, under_index_url=True),
     Client("pip-import", with_user=True, cold=1, warm=1, under_index_url=True),
+    Client("pip-subprocess", with_user=False, cold=2, warm=1, under_index_url=True),
     Client("pip-subprocess", with_user=True, cold=1, warm=1, under_index_url=True),
     Client("uv", with_user=True, cold=1, warm=1, under_index_url=True),
 ]
