@@ -15,12 +15,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 import pytest
 
+from tests.cli import script
 from tests.package_index import PROJECT, PrivateIndex, private_index
 from tests.tokenring.conftest import AgentProcess, start_agent, touches
 from tokenring.service import TokenRing
@@ -114,7 +116,7 @@ def fresh_venv(tmp_path: Path) -> Path:
     subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(target)], check=True, timeout=120
     )
-    return target / "bin" / "python"
+    return target / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
 def install(client: Client, index: PrivateIndex, tmp_path: Path, env: dict[str, str]) -> Path:
@@ -168,13 +170,13 @@ def client_environment(
 
 
 def uv_install(python: Path, url: str) -> list[str]:
-    uv = [str(BIN / "uv"), "pip", "install", "--no-config", "--python", str(python)]
+    uv = [script("uv"), "pip", "install", "--no-config", "--python", str(python)]
     return [*uv, "--index-url", url, "--keyring-provider", "subprocess", PROJECT]
 
 
 def site_packages(python: Path) -> Path:
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    return python.parent.parent / "lib" / version / "site-packages"
+    root = str(python.parent.parent)
+    return Path(sysconfig.get_path("purelib", "venv", vars={"base": root, "platbase": root}))
 
 
 def check_installed(target: Path, index: PrivateIndex) -> None:
@@ -259,7 +261,7 @@ def test_keyring_command_costs_the_touches_of_the_table(
     TokenRing.from_environment(use_agent=False).set(service, USER, TOKEN)
     env = client_environment(client_env, tmp_path, agents, with_agent=with_agent)
     before = touches(soft_key)
-    argv = [str(BIN / "keyring"), *(service if arg == "SERVICE" else arg for arg in call.argv)]
+    argv = [script("keyring"), *(service if arg == "SERVICE" else arg for arg in call.argv)]
     done = run_client(argv, env)
     assert (done.returncode == 0) == call.found, done.stderr
     assert (TOKEN in done.stdout) == call.found
