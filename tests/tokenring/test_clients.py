@@ -4,8 +4,9 @@ pip (``--keyring-provider import`` and ``subprocess``, with the user name in
 the index URL and without) and ``uv pip install --keyring-provider
 subprocess`` install one tiny wheel from an index on 127.0.0.1 that answers
 401 without the right Basic credentials. The credential lives in a TokenRing
-vault behind the soft key, stored under the index's ``host:port`` — the name
-both clients fall back to after a miss on the URL. Each test counts the
+vault behind the soft key, stored under the index's ``host:port`` (the name
+both clients fall back to after a miss on the index URL) or under the index
+URL itself (the name both ask first). Each test counts the
 touches the install spent, in-process (``TOKENRING_NO_AGENT=1``) and through
 an unlocked agent. ``docs/clients.md`` tabulates the same figures.
 """
