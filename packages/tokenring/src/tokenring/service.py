@@ -88,7 +88,7 @@ class TokenRing:
         if answer is None:
             self._in_process(
                 lambda ring: ring.set(
-                    service, user, password, reason=f"store {service!r} / {user!r}"
+                    service, user, password, reason=keys.store_reason(service, user)
                 )
             )
 
