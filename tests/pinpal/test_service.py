@@ -17,7 +17,7 @@ from pinpal.cli.quickcheck import read_due
 from pinpal.learning.secretgen import NewSecret, generate_digits, generate_words
 from pinpal.service import Pinpal
 from pinpal.storage.codec import CURRENT, RETIRING, CorruptRecordError, decode_entry
-from pinpal.storage.locking import LOCK_FILE, exclusive
+from pinpal.storage.locking import exclusive
 from pinpal.storage.store import MemoryStore
 from secrets_common.errors import NotFoundError, UsageError
 from tests.pinpal.helpers import START, TINY_SCRYPT, FakeClock, seeded_entropy
@@ -240,18 +240,18 @@ def test_two_commands_at_once_lose_no_answer(tmp_path: Path, clock: FakeClock) -
     first.answer("x", CURRENT, secret.text)
     second.answer("x", CURRENT, "wrong")
     assert Pinpal(store, tmp_path, clock, lambda: TINY_SCRYPT).entry("x").current.practices == 2
-    assert (tmp_path / "lock").stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "lock").exists()  # the directory itself is the lock
 
 
 def test_the_lock_excludes_another_holder(tmp_path: Path) -> None:
     with exclusive(tmp_path):
-        other = os.open(tmp_path / LOCK_FILE, os.O_RDWR)
+        other = os.open(tmp_path, os.O_RDONLY)
         try:
             with pytest.raises(BlockingIOError):
                 fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
         finally:
             os.close(other)
-    other = os.open(tmp_path / LOCK_FILE, os.O_RDWR)
+    other = os.open(tmp_path, os.O_RDONLY)
     try:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     finally:
