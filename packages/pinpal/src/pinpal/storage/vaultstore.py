@@ -66,7 +66,9 @@ class VaultStore:
                 from secrets_common.cli.invocation import command
 
                 raise SlotOpenError(
-                    f"{error}; if the keyring lost this key for good, move {self.path} "
+                    f"{error}; if this vault came from another machine, its key stayed "
+                    "behind in that machine's keyring (the key never travels with the file); "
+                    f"if the keyring lost this key for good, move {self.path} "
                     f"away and start again with `{command('pinpal', 'new')}`"
                 ) from None
         return self._vault
