@@ -7,6 +7,7 @@ keyring that cannot store the first vault's key.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from tests.cli import run
@@ -98,3 +99,14 @@ def test_a_keyring_that_cannot_store_leaves_no_hash_cost_and_no_lock(tmp_path: P
     assert result.stderr.count("error:") == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert files(home) == set()
+
+
+def test_an_answer_that_is_not_text_in_new_stores_nothing(env: dict[str, str]) -> None:
+    child = spawn(env, "new", "phone", "--digits", "6")
+    child.expect_exact("phone> ")
+    os.write(child.child_fd, b"42\xff17\r")
+    child.expect_exact(
+        "error: the answer is not valid UTF-8 text; nothing was recorded; 'phone' was not stored"
+    )
+    finish(child, 2)
+    assert listed(env) == []

@@ -195,8 +195,9 @@ def build_app() -> typer.Typer:
             pinpal.kdf_params.keep()
         try:
             introduce(pinpal, console, entry, secret, existing)
-        except NoAnswerError as error:
-            raise NoAnswerError(outcome(pinpal, entry, before, str(error))) from None
+        except UsageError as error:
+            # No answer, or one that is not text: the same class, what stays added.
+            raise type(error)(outcome(pinpal, entry, before, str(error))) from None
         except KeyboardInterrupt:
             raise Interrupted(outcome(pinpal, entry, before, "interrupted")) from None
 
