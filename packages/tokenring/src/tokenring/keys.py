@@ -14,7 +14,15 @@ from tokenring.known_entries import touch_name
 if TYPE_CHECKING:
     from secrets_common.fido.interaction import Interaction
 
-__all__ = ["AgentInteraction", "Opener", "key_source", "opener", "read_reason", "store_reason"]
+__all__ = [
+    "AgentInteraction",
+    "Opener",
+    "key_source",
+    "opener",
+    "read_reason",
+    "store_reason",
+    "touch_name",
+]
 
 
 def key_source(

@@ -101,7 +101,9 @@ class TokenRing:
         if answer is not None:
             return True
         return self._in_process(
-            lambda ring: ring.delete(service, user, reason=f"delete {service!r} / {user!r}")
+            lambda ring: ring.delete(
+                service, user, reason=f"delete {keys.touch_name(service, user)}"
+            )
         )
 
     def entries(self) -> list[tuple[str, str]]:

@@ -164,7 +164,10 @@ def build_app() -> typer.Typer:
             None,
             "--now",
             metavar="EPOCH",
-            help="Act as if the clock read this Unix time (rehearse a schedule; tests).",
+            help=(
+                "Rehearse as if the clock read this Unix time: nothing is stored "
+                "(unless PINPAL_TEST_CLOCK=1, for tests)."
+            ),
         ),
         version: bool = version_option("pinpal"),  # noqa: ARG001 - eager, answers itself
     ) -> None:
