@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
-from tests.cli import run
+import pytest
+
+from tests.cli import run, script
 from tests.pinpal.helpers import seed
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -86,3 +89,23 @@ def test_tokenring_without_a_vault_says_to_create_one_as_invoked(
         assert line.startswith("error: no TokenRing vault at "), line
         assert line.endswith(f"create one with `{hint}`")
         assert "OS keyring" not in result.stderr
+
+
+def test_keyrings_own_choice_of_a_plaintext_file_is_refused_too(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No variable names a backend: keyring itself falls back to keyrings.alt's
+    # file where no Secret Service runs (and TokenRing is switched off).
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setenv("TOKENRING_DISABLE", "1")
+    monkeypatch.setenv("XDG_DATA_HOME", env["XDG_DATA_HOME"])
+    chooser = [sys.executable, "-c", "import keyring; print(type(keyring.get_keyring()).__name__)"]
+    chosen = subprocess.run(chooser, capture_output=True, text=True, check=True).stdout.strip()
+    if chosen != "PlaintextKeyring":
+        pytest.skip(f"keyring chooses {chosen} on this machine")
+    unset = {k: v for k, v in env.items() if k != "PYTHON_KEYRING_BACKEND"}
+    refusing = {**unset, "TOKENRING_DISABLE": "1", "PINPAL_ALLOW_PLAINTEXT_KEYRING": "0"}
+    result = subprocess.run(
+        [script("pinpal"), "list"], capture_output=True, text=True, env=refusing, check=False
+    )
+    assert "keeps secrets unencrypted in a file" in error_line(result, 4)
