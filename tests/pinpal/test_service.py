@@ -256,3 +256,32 @@ def test_the_lock_excludes_another_holder(tmp_path: Path) -> None:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     finally:
         os.close(other)
+
+
+def test_withdraw_undoes_an_unanswered_new_or_rotate_and_keeps_an_answered_one(
+    service: Pinpal,
+) -> None:
+    made = service.new("pin", generate_digits(4, service.entropy))
+    assert service.withdraw(made, None)
+    assert service.store.labels() == []
+    assert not (service.state_dir / "due").exists()  # nothing is scheduled
+
+    old = service.new("pin", generate_digits(4, service.entropy))
+    rotated = service.rotate("pin", generate_digits(6, service.entropy))
+    assert service.withdraw(rotated, old)
+    assert decode_entry(service.store.read("pin"), "pin") == old
+
+    rotated = service.rotate("pin", generate_digits(6, service.entropy))
+    service.answer("pin", CURRENT, "1")
+    assert not service.withdraw(rotated, old)
+    assert service.entry("pin").retiring == old.current
+    assert service.entry("pin").current.practices == 1
+
+
+def test_a_rehearsal_writes_no_due_file_and_takes_no_lock(tmp_path: Path, clock: FakeClock) -> None:
+    rehearsal = Pinpal(
+        MemoryStore(), tmp_path / "state", clock, lambda: TINY_SCRYPT, rehearsal=True
+    )
+    rehearsal.new("pin", generate_digits(4, rehearsal.entropy))
+    rehearsal.drop("pin")
+    assert not (tmp_path / "state").exists()

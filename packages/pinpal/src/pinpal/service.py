@@ -124,13 +124,13 @@ class Pinpal:
         """
         with self._locked():
             self._revalidate()
-            if made.label not in self.store.labels() or self.entry(made.label) != made:
+            if made.label not in self.store.labels():
+                # Dropped meanwhile by another command: nothing of it stays.
+                return before is None
+            if self.entry(made.label) != made:
                 return False
             if before is None:
-                self.store.delete(made.label)
-                self._cache.pop(made.label, None)
-                self._seen = self.store.generation()
-                self.refresh_due()
+                self._remove(made.label)
             else:
                 self._save(before)
         return True
@@ -164,10 +164,13 @@ class Pinpal:
             self._revalidate()
             if label not in self.store.labels():
                 raise NotFoundError(f"no secret is called {label!r}")
-            self.store.delete(label)
-            self._cache.pop(label, None)
-            self._seen = self.store.generation()
-            self.refresh_due()
+            self._remove(label)
+
+    def _remove(self, label: str) -> None:
+        self.store.delete(label)
+        self._cache.pop(label, None)
+        self._seen = self.store.generation()
+        self.refresh_due()
 
     def put_many(self, entries: Sequence[LabelEntry]) -> None:
         """Store entries as they are (legacy import), all or none; never over a label."""
