@@ -62,10 +62,13 @@ class AgentInteraction:
     stream: TextIO | None = None
     pin_prompt: Callable[[str, str], str | None] | None = None
 
-    def touch_started(self, reason: str, timeout: float) -> None:
+    def touch_started(
+        self, reason: str, timeout: float, *, authenticator: str | None = None
+    ) -> None:
+        which = "" if authenticator is None else f"{authenticator}, "
         if self.stream is not None:
             try:
-                self.stream.write(f"tokenring agent: {reason} ({timeout:g} s)\n")
+                self.stream.write(f"tokenring agent: {reason} ({which}{timeout:g} s)\n")
                 self.stream.flush()
             except (OSError, ValueError):
                 pass
