@@ -86,7 +86,6 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     assert {p.name for p in files} == {
         "due",
         "due-labels",  # labels and due times for `pinpal remind`, never a secret
-        "lock",
         "scrypt.json",
         "vault",
         "vault.lock",

@@ -10,8 +10,10 @@ No prompts or printing here (see :mod:`pinpal.cli.drill` and :mod:`pinpal.cli.ap
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import attrs
@@ -48,6 +50,7 @@ class Pinpal:
         kdf_params: Callable[[], ScryptParams],
         entropy: Entropy = SYSTEM_ENTROPY,
         policy: Policy = DEFAULT_POLICY,
+        rehearsal: bool = False,
     ) -> None:
         self.store = store
         self.state_dir = state_dir
@@ -55,6 +58,9 @@ class Pinpal:
         self.kdf_params = kdf_params
         self.entropy = entropy
         self.policy = policy
+        # A rehearsal (`--now` without PINPAL_TEST_CLOCK) writes into a
+        # throwaway store: it keeps no due times and takes no lock either.
+        self.rehearsal = rehearsal
         # One service lives for one command. Each vault read may cost a touch
         # (TokenRing as the keyring backend), so every label is read once.
         self._cache: dict[str, LabelEntry] = {}
@@ -103,12 +109,34 @@ class Pinpal:
     def new(self, label: str, secret: NewSecret) -> LabelEntry:
         self.check_new(label)
         verifier = self._verifier(secret)
-        with exclusive(self.state_dir):
+        with self._locked():
             self._revalidate()
             self._refuse_existing(label)
             entry = LabelEntry(label, engine.start(secret, verifier, self.clock()))
             self._save(entry)
         return entry
+
+    def _locked(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext() if self.rehearsal else exclusive(self.state_dir)
+
+    def withdraw(self, made: LabelEntry, before: LabelEntry | None) -> bool:
+        """Undo a `new` (``before`` None) or `rotate` whose secret got no answer at all.
+
+        Returns False, changing nothing, when the stored entry is no longer
+        ``made``: an answer was graded (and saved) since, which is kept.
+        """
+        with self._locked():
+            self._revalidate()
+            if made.label not in self.store.labels():
+                # Dropped meanwhile by another command: nothing of it stays.
+                return before is None
+            if self.entry(made.label) != made:
+                return False
+            if before is None:
+                self._remove(made.label)
+            else:
+                self._save(before)
+        return True
 
     def _refuse_existing(self, label: str) -> None:
         if label in self.store.labels():
@@ -126,7 +154,7 @@ class Pinpal:
         the one still in use.
         """
         verifier = self._verifier(secret)
-        with exclusive(self.state_dir):
+        with self._locked():
             self._revalidate()
             old = self.entry(label)
             retiring = old.retiring if old.retiring is not None else old.current
@@ -135,15 +163,19 @@ class Pinpal:
         return entry
 
     def drop(self, label: str) -> None:
-        with exclusive(self.state_dir):
+        with self._locked():
             self._revalidate()
             if label not in self.store.labels():
                 raise NotFoundError(f"no secret is called {label!r}")
-            self.store.delete(label)
-            self._cache.pop(label, None)
-            self.store.rekey()
-            self._seen = self.store.generation()
-            self.refresh_due()
+            self._remove(label)
+
+    def _remove(self, label: str) -> None:
+        self.store.delete(label)
+        self._cache.pop(label, None)
+        # Its plaintext left the vault: earlier copies of the file must not open.
+        self.store.rekey()
+        self._seen = self.store.generation()
+        self.refresh_due()
 
     def put_many(self, entries: Sequence[LabelEntry]) -> None:
         """Store entries as they are (legacy import), all or none; never over a label."""
@@ -151,7 +183,7 @@ class Pinpal:
             check_label(entry.label)
         if not entries:
             return
-        with exclusive(self.state_dir):
+        with self._locked():
             self._revalidate()
             for entry in entries:
                 self._refuse_existing(entry.label)
@@ -166,7 +198,7 @@ class Pinpal:
 
         Returns the review and whether a retiring secret was retired by it.
         """
-        with exclusive(self.state_dir):
+        with self._locked():
             self._revalidate()
             entry = before = self.entry(label)
             record = entry.current if role == CURRENT else entry.retiring
@@ -221,6 +253,8 @@ class Pinpal:
         }
 
     def refresh_due(self) -> None:
+        if self.rehearsal:
+            return
         times = self.due_times()
         write_due(self.state_dir, min(times.values()) if times else None)
         write_due_labels(self.state_dir, times)

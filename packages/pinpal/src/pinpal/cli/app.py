@@ -2,8 +2,9 @@
 
 Wiring only: the real clock, the ``secrets`` module, the terminal, the vault
 store and the calibrated hash cost are chosen here and handed down.
-``--now`` replaces the clock for one command: to rehearse a schedule (or for
-end-to-end tests that learn a secret over simulated days).
+``--now`` replaces the clock for one command and rehearses: it shows what
+would happen and stores nothing (:mod:`pinpal.storage.rehearsal`), unless
+``PINPAL_TEST_CLOCK=1`` (end-to-end tests that learn a secret over simulated days).
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ import typer
 from pinpal.cli import quickcheck
 from pinpal.cli.drill import drill, practise
 from pinpal.cli.listing import no_secrets, show
-from pinpal.cli.terminal import TerminalConsole, interruptible
+from pinpal.cli.terminal import (
+    Interrupted,
+    NoAnswerError,
+    TerminalConsole,
+    interruptible,
+)
 from pinpal.cli.wiring import open_service
 from pinpal.cli.wording import describe, when
 from pinpal.learning.entropy import SYSTEM_ENTROPY
@@ -30,6 +36,7 @@ from pinpal.learning.secretgen import (
     generate_words,
 )
 from pinpal.service import Due, Pinpal
+from pinpal.storage import kdfcache
 from pinpal.storage.codec import CURRENT, LabelEntry
 from pinpal.storage.duefile import state_dir
 from pinpal.storage.vaultstore import VAULT_FILE
@@ -88,6 +95,21 @@ def introduce(
     practise(pinpal, Due(entry.label, CURRENT, record), console)
 
 
+def outcome(pinpal: Pinpal, made: LabelEntry, before: LabelEntry | None, failure: str) -> str:
+    """Undo a `new`/`rotate` that got no answer; say exactly what stays."""
+    label = made.label
+    if pinpal.withdraw(made, before):
+        if before is None:
+            return f"{failure}; {label!r} was not stored"
+        return f"{failure}; no new secret was stored: the one in use under {label!r} stays"
+    if before is None:
+        return f"{failure}; {label!r} is stored, with the answers given"
+    return (
+        f"{failure}; the new secret of {label!r} is stored, with the answers given; "
+        "the old one stays in use until the new is learned"
+    )
+
+
 def build_app() -> typer.Typer:
     from secrets_common.cli.apps import new_app, version_option
 
@@ -101,7 +123,7 @@ def build_app() -> typer.Typer:
         return time.time() if fixed[0] is None else fixed[0]
 
     def service() -> Pinpal:
-        return open_service(clock)
+        return open_service(clock, fixed[0], lambda text: typer.echo(text, err=True))
 
     @app.callback(invoke_without_command=True)
     @interruptible
@@ -111,7 +133,10 @@ def build_app() -> typer.Typer:
             None,
             "--now",
             metavar="EPOCH",
-            help="Act as if the clock read this Unix time (rehearse a schedule; tests).",
+            help=(
+                "Rehearse as if the clock read this Unix time: nothing is stored "
+                "(unless PINPAL_TEST_CLOCK=1, for tests)."
+            ),
         ),
         version: bool = version_option("pinpal"),  # noqa: ARG001 - eager, answers itself
     ) -> None:
@@ -128,13 +153,25 @@ def build_app() -> typer.Typer:
         # TokenRing), and the label before the user types a secret of their own.
         generated = None if existing else generated_secret(words, digits)
         pinpal = service()
-        if replacing:
-            pinpal.entry(label)
-        else:
+        if not replacing:
             pinpal.check_new(label)
-        secret = users_secret(console) if generated is None else generated
+        before = pinpal.entry(label) if replacing else None
+        try:
+            secret = users_secret(console) if generated is None else generated
+        except NoAnswerError as error:
+            raise NoAnswerError(f"{error}; nothing was stored") from None
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted; nothing was stored") from None
         entry = pinpal.rotate(label, secret) if replacing else pinpal.new(label, secret)
-        introduce(pinpal, console, entry, secret, existing)
+        if isinstance(pinpal.kdf_params, kdfcache.HashCost) and not pinpal.rehearsal:
+            pinpal.kdf_params.keep()
+        try:
+            introduce(pinpal, console, entry, secret, existing)
+        except UsageError as error:
+            # No answer, or one that is not text: the same class, what stays added.
+            raise type(error)(outcome(pinpal, entry, before, str(error))) from None
+        except KeyboardInterrupt:
+            raise Interrupted(outcome(pinpal, entry, before, "interrupted")) from None
 
     word_option = typer.Option(
         None, "--words", metavar="COUNT", help=f"Words from the EFF list (default {DEFAULT_WORDS})."

@@ -20,7 +20,8 @@ def _list(as_json: bool) -> None:
 
     @interruptible
     def body() -> None:
-        show(open_service(time.time), time.time(), TerminalConsole(), as_json)
+        console = TerminalConsole()
+        show(open_service(time.time, None, console.say), time.time(), console, as_json)
 
     body()
 

@@ -98,7 +98,9 @@ class VaultStore:
             # PINPal's vault has no recovery slot: what it holds can be
             # learned again, which the user should know how to start.
             raise SlotOpenError(
-                f"{error}; if the keyring lost this key for good, "
+                f"{error}; if this vault came from another machine, its key stayed "
+                "behind in that machine's keyring (the key never travels with the file); "
+                f"if the keyring lost this key for good, "
                 f"`{_command('start-over')}` sets the vault aside and starts a new one"
             ) from None
         # Trust on first use (a vault made before pins), or finish a re-key

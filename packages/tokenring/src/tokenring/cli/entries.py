@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from secrets_common.cli.output import emit
-from secrets_common.errors import NotFoundError, SecretsError
+from secrets_common.errors import NotFoundError, SecretsError, UsageError
+from tokenring import known_entries
 from tokenring.cli import plain
 from tokenring.cli.common import JsonOption, VaultOption, note, token_ring
 from tokenring.cli.secret_input import read_secret
@@ -40,8 +41,21 @@ def register(app: typer.Typer) -> None:
         emit(password)
 
     @app.command()
-    def delete(service: Service, user: User, vault: VaultOption = None) -> None:
+    def delete(
+        service: Service,
+        user: User,
+        vault: VaultOption = None,
+        force: Annotated[
+            bool, typer.Option("--force", help="Also delete another vault's key.")
+        ] = False,
+    ) -> None:
         """Remove a secret."""
+        destroys = known_entries.loss(service, user)
+        if destroys is not None and not force:
+            raise UsageError(
+                f"{user!r} at {service!r} was not deleted: {destroys}; "
+                "add --force to delete it anyway"
+            )
         ring = token_ring(vault)
         ring.check_vault()
         if not ring.delete(service, user):

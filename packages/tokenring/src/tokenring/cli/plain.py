@@ -86,10 +86,21 @@ def status(as_json: bool) -> None:
 
 
 def show_entries(entries: list[tuple[str, str]], as_json: bool) -> None:
+    from tokenring import known_entries
+
+    named = [(s, u, known_entries.describe(s, u)) for s, u in entries]
     if as_json:
-        emit(plainjson.dumps([{"service": s, "user": u} for s, u in entries], indent=2))
-    elif entries:
-        emit("\n".join(f"{service}\t{user}" for service, user in entries))
+        emit(plainjson.dumps([_row(s, u, name) for s, u, name in named], indent=2))
+    elif named:
+        emit("\n".join("\t".join(filter(None, row)) for row in named))
+
+
+def _row(service: str, user: str, name: str | None) -> dict[str, str]:
+    row = {"service": service, "user": user}
+    if name is not None:
+        # Only for another vault's key: an ordinary entry keeps its two fields.
+        row["known_as"] = name
+    return row
 
 
 def _slot_json(info: SlotInfo) -> dict[str, object]:
