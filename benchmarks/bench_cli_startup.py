@@ -81,6 +81,8 @@ def main() -> None:
         "XDG_DATA_HOME": str(root / "data"),
         "SECRETS_AUTHENTICATOR": f"soft:{root / 'key.json'}",
         "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        # A throwaway home: PINPal may keep its vault key in the plaintext file.
+        "PINPAL_ALLOW_PLAINTEXT_KEYRING": "1",
     }
     # As from an installed wheel, whose modules pip compiled.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
