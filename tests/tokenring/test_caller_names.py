@@ -123,7 +123,11 @@ def test_the_peer_pid_is_the_kernels(use_pidfd: bool) -> None:
     left, right = socket.socketpair()
     with left, right:
         credentials = peer_credentials(left, use_pidfd=use_pidfd)
-        assert credentials == (os.getuid(), os.getgid(), os.getpid())
+        assert (credentials.uid, credentials.gid, credentials.pid) == (
+            os.getuid(),
+            os.getgid(),
+            os.getpid(),
+        )
         assert describe_peer(left, credentials).startswith(
             f"{peercred.program_name(os.getpid())} (pid {os.getpid()})"
         )
