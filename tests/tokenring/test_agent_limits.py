@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import struct
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +18,7 @@ import pytest
 
 from tests.cli import run
 from tests.tokenring.conftest import AgentProcess, SharedAgent, start_agent
+from tests.tokenring.test_other_user import NOBODY, python_for_nobody
 from tokenring import locations
 from tokenring.agent import client, protocol
 
@@ -224,3 +228,40 @@ def test_an_agent_whose_socket_is_replaced_locks_and_stops(
         assert os.path.exists(path), "the agent leaves the new socket alone"
     finally:
         impostor.close()
+
+
+LISTENER = """
+import socket, sys
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+sock.bind(sys.argv[1])
+sock.listen(1)
+print("ready", flush=True)
+conn, _ = sock.accept()
+conn.settimeout(5)
+try:
+    print(len(conn.recv(65536)), flush=True)
+except OSError:
+    print(0, flush=True)
+"""
+
+
+def test_a_socket_of_another_user_gets_nothing() -> None:
+    python = python_for_nobody()
+    if python is None:
+        pytest.skip("needs root and an interpreter the nobody user can run")
+    where = Path(tempfile.mkdtemp(prefix="tokenring-impostor-", dir="/tmp"))
+    os.chown(where, NOBODY, -1)  # the stranger's own directory; root may enter it
+    path = str(where / "tokenring.sock")
+    stranger = subprocess.Popen(
+        [python, "-c", LISTENER, path], user=NOBODY, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert stranger.stdout is not None
+        assert stranger.stdout.readline() == "ready\n"
+        with pytest.raises(client.AgentImpostor, match=rf"runs as uid {NOBODY}, not as you"):
+            client.request({"op": "get", "service": "s", "user": "u", "vault": "v"}, path=path)
+        assert stranger.stdout.readline() == "0\n", "not a byte was sent to it"
+    finally:
+        stranger.kill()
+        stranger.wait()
+        shutil.rmtree(where, ignore_errors=True)
