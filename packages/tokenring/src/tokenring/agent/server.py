@@ -1,10 +1,14 @@
 """The TokenRing agent: one unlocked vault served over a private Unix socket.
 
-Each connection gets a thread; a malformed, oversized or truncated frame, a
-stalled client or a client of another user ends that connection only. Vault
-operations are serialised by the :class:`~tokenring.session.Session` (there
-is one security key to touch); ``status`` and ``lock`` never wait behind a
-pending touch.
+Each connection gets a thread; a malformed, oversized, truncated or too
+deeply nested frame, a client that does not send a whole request in time
+(one deadline per frame, however it trickles) or a client of another user
+ends that connection only. At the connection cap the longest idle
+connection makes room; those with a request in progress are kept. Vault
+operations take turns in a fair queue (:mod:`tokenring.agent.turns`; there is
+one security key to touch) whose waiters are told whose touch comes first;
+``status`` and ``lock`` never wait behind a pending touch. Once its socket
+path no longer leads to its own socket, the agent locks and stops.
 
 Requests (``"op"``): ``status``, ``lock``, ``stop``, ``get``, ``set``,
 ``delete``, ``list``. Every ``get`` and every ``set`` costs a touch,
