@@ -46,6 +46,7 @@ from tokenring.agent.peercred import (
     process_name,
 )
 from tokenring.agent.turns import Dropped, Turns
+from tokenring.known_entries import touch_name
 from tokenring.session import Ring, Session
 
 T = TypeVar("T")
@@ -73,7 +74,7 @@ def error_kind(error: SecretsError) -> str:
 def touch_prompt(peer: PeerCredentials, service: str, user: str) -> str:
     name = process_name(peer.pid)
     who = f"{name} (pid {peer.pid})" if peer.pid is not None else name
-    return f"{who} wants {service!r} / {user!r} — touch your key"
+    return f"{who} wants {touch_name(service, user)} — touch your key"
 
 
 def bind_socket(path: str) -> socket.socket:
@@ -437,8 +438,8 @@ class Agent:
         elif op in ("get", "set", "delete"):
             service, user = _text(request, "service"), _text(request, "user")
             what = {
-                "get": f"for {service!r} / {user!r}",
-                "set": f"to store {service!r} / {user!r}",
+                "get": f"for {touch_name(service, user)}",
+                "set": f"to store {touch_name(service, user)}",
                 "delete": f"to remove {service!r} / {user!r}",
             }[op]
             if op == "set":
@@ -488,7 +489,7 @@ class Agent:
                 return {"value": value}
             if op == "set":
                 # Format 2: every write is one touch (the key wraps that entry for itself).
-                store_reason = f"{who} wants to store {service!r} / {user!r} — touch your key"
+                store_reason = f"{who} wants to store {touch_name(service, user)} — touch your key"
 
                 def store(ring: Ring) -> None:
                     ask(store_reason)
