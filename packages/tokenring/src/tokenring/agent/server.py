@@ -43,7 +43,6 @@ from tokenring.agent.peercred import (
     PeerRefused,
     check_peer,
     describe_peer,
-    process_name,
 )
 from tokenring.agent.turns import Dropped, Turns
 from tokenring.known_entries import touch_name
@@ -71,9 +70,8 @@ def error_kind(error: SecretsError) -> str:
     return "SecretsError"
 
 
-def touch_prompt(peer: PeerCredentials, service: str, user: str) -> str:
-    name = process_name(peer.pid)
-    who = f"{name} (pid {peer.pid})" if peer.pid is not None else name
+def touch_prompt(who: str, service: str, user: str) -> str:
+    """``who`` as :func:`~tokenring.agent.peercred.describe_peer` names the caller."""
     return f"{who} wants {touch_name(service, user)} — touch your key"
 
 
@@ -472,7 +470,7 @@ class Agent:
                 )
                 return {"entries": [list(entry) for entry in entries]}
             if op == "get":
-                reason = touch_prompt(peer, service, user)
+                reason = touch_prompt(who, service, user)
 
                 def read(ring: Ring) -> str | None:
                     # One touch whether or not the vault is unlocked: announce that one
