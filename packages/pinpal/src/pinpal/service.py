@@ -86,6 +86,8 @@ class Pinpal:
         self._seen: object = None
         self._batches = 0
         self._rekey_owed = False
+        # Whether `withdraw` removed the store this service had made.
+        self.discarded = False
 
     # -- batching re-keys ---------------------------------------------------
 
@@ -173,6 +175,8 @@ class Pinpal:
 
         Returns False, changing nothing, when the stored entry is no longer
         ``made``: an answer was graded (and saved) since, which is kept.
+        A store that this service's `new` made and that is empty again is
+        removed altogether (:attr:`discarded`), as if it had never been.
         """
         with self._locked():
             self._revalidate()
@@ -182,7 +186,7 @@ class Pinpal:
             if self.entry(made.label) != made:
                 return False
             if before is None:
-                self._remove(made.label)
+                self._remove(made.label, discard=True)
             else:
                 self._save(before)
         return True
@@ -218,10 +222,15 @@ class Pinpal:
                 raise NotFoundError(f"no secret is called {label!r}")
             self._remove(label)
 
-    def _remove(self, label: str) -> None:
+    def _remove(self, label: str, discard: bool = False) -> None:
         self.store.delete(label)
         self._cache.pop(label, None)
-        self._shred()
+        if discard and not self.store.labels() and self.store.discard():
+            # Gone whole, key and all: no copy of it opens, nothing to re-key.
+            self.discarded = True
+            self._rekey_owed = False
+        else:
+            self._shred()
         self._seen = self.store.generation()
         self.refresh_due()
 

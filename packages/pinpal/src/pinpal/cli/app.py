@@ -193,8 +193,20 @@ def build_app() -> typer.Typer:
         # Options are checked before the vault is opened (a touch, under
         # TokenRing), and the label before the user types a secret of their own.
         generated = None if existing else generated_secret(words, digits)
-        with session() as pinpal:
-            _begin(pinpal, label, generated, replacing, existing)
+        directory = state_dir()
+        fresh = [path for path in (directory, directory.parent) if not path.exists()]
+        pinpal = service()
+        try:
+            with pinpal.batch():
+                _begin(pinpal, label, generated, replacing, existing)
+        finally:
+            if pinpal.discarded:
+                # The vault this command made is gone: so is all it wrote.
+                if isinstance(pinpal.kdf_params, kdfcache.HashCost):
+                    pinpal.kdf_params.withdraw()
+                for path in fresh:
+                    with contextlib.suppress(OSError):
+                        path.rmdir()
 
     def _begin(
         pinpal: Pinpal, label: str, generated: NewSecret | None, replacing: bool, existing: bool
