@@ -9,9 +9,11 @@ would happen and stores nothing (:mod:`pinpal.storage.rehearsal`), unless
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import time
+from collections.abc import Iterator
 
 import typer
 
@@ -125,6 +127,14 @@ def build_app() -> typer.Typer:
     def service() -> Pinpal:
         return open_service(clock, fixed[0], lambda text: typer.echo(text, err=True))
 
+    @contextlib.contextmanager
+    def session() -> Iterator[Pinpal]:
+        # One command, one re-key at most: settled as the command ends, on
+        # its error and Ctrl-C paths too (each re-key costs touches under TokenRing).
+        pinpal = service()
+        with pinpal.batch():
+            yield pinpal
+
     @app.callback(invoke_without_command=True)
     @interruptible
     def _group(
@@ -152,7 +162,24 @@ def build_app() -> typer.Typer:
         # Options are checked before the vault is opened (a touch, under
         # TokenRing), and the label before the user types a secret of their own.
         generated = None if existing else generated_secret(words, digits)
+        directory = state_dir()
+        fresh = [path for path in (directory, directory.parent) if not path.exists()]
         pinpal = service()
+        try:
+            with pinpal.batch():
+                _begin(pinpal, label, generated, replacing, existing)
+        finally:
+            if pinpal.discarded:
+                # The vault this command made is gone: so is all it wrote.
+                if isinstance(pinpal.kdf_params, kdfcache.HashCost):
+                    pinpal.kdf_params.withdraw()
+                for path in fresh:
+                    with contextlib.suppress(OSError):
+                        path.rmdir()
+
+    def _begin(
+        pinpal: Pinpal, label: str, generated: NewSecret | None, replacing: bool, existing: bool
+    ) -> None:
         if not replacing:
             pinpal.check_new(label)
         before = pinpal.entry(label) if replacing else None
@@ -208,7 +235,10 @@ def build_app() -> typer.Typer:
         begin(label, words, digits, existing, replacing=True)
 
     def run_drill(only: str | None) -> None:
-        pinpal = service()
+        with session() as pinpal:
+            _run_drill(pinpal, only)
+
+    def _run_drill(pinpal: Pinpal, only: str | None) -> None:
         summary = drill(pinpal, console, only=only)
         # Also repairs a due-time file that was damaged or deleted.
         pinpal.refresh_due()
@@ -239,9 +269,9 @@ def build_app() -> typer.Typer:
         label: str = typer.Argument(..., help="The secret to check yourself on."),
     ) -> None:
         """Check yourself on LABEL now, due or not (e.g. before a trip)."""
-        pinpal = service()
-        entry = pinpal.entry(label)
-        practise(pinpal, Due(label, CURRENT, entry.current), console)
+        with session() as pinpal:
+            entry = pinpal.entry(label)
+            practise(pinpal, Due(label, CURRENT, entry.current), console)
 
     @app.command()
     def check() -> None:
@@ -297,13 +327,13 @@ def build_app() -> typer.Typer:
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     ) -> None:
         """Forget a secret and its progress."""
-        pinpal = service()
-        pinpal.entry(label)
-        if not yes and not console.confirm(f"drop {label!r} and all its progress?"):
-            # The user's own answer, not a failure.
-            console.say(f"kept {label!r}: nothing was dropped.")
-            return
-        pinpal.drop(label)
+        with session() as pinpal:
+            pinpal.entry(label)
+            if not yes and not console.confirm(f"drop {label!r} and all its progress?"):
+                # The user's own answer, not a failure.
+                console.say(f"kept {label!r}: nothing was dropped.")
+                return
+            pinpal.drop(label)
         console.say(f"dropped {label!r}.")
 
     @app.command("start-over")
@@ -336,7 +366,8 @@ def build_app() -> typer.Typer:
         """Carry the original PINPal's memorizations over, with their progress."""
         from pinpal.legacy.importer import import_from_keyring
 
-        report, entry = import_from_keyring(service(), service_name)
+        with session() as pinpal:
+            report, entry = import_from_keyring(pinpal, service_name)
         for line in report.notes:
             console.say(line)
         for line in report.skipped:
