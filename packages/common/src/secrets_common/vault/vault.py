@@ -34,7 +34,7 @@ from cryptography.fernet import InvalidToken
 
 from secrets_common.errors import NotFoundError, UsageError, VaultError, WrongKeyError
 from secrets_common.keysource import Credential, EnrolmentCheck, KeySource
-from secrets_common.vault import crypto, layout, v1layout, v1slots
+from secrets_common.vault import crypto, layout, v1layout
 from secrets_common.vault import slots as keyslots
 from secrets_common.vault.errors import NotUnlockedError, SlotOpenError, VaultRekeyedError
 from secrets_common.vault.layout import (
@@ -59,6 +59,10 @@ from secrets_common.vault.storage import Stamp, VaultFile
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    # Loaded where a version-1 vault is opened or converted: reading a
+    # version-2 vault (every `pinpal list`) never builds its slot types.
+    from secrets_common.vault import v1slots
 
 Random = Callable[[int], bytes]
 Clock = Callable[[], float]
@@ -760,6 +764,8 @@ class Vault:
             self._entries = records
             self._store(header)
         if opener.keyring is not None:
+            from secrets_common.vault import v1slots
+
             for old_keyring in stale:
                 v1slots.forget_keyring_secret(opener.keyring, old_keyring)
         return code
@@ -1496,6 +1502,8 @@ class Vault:
     def _v1_release(
         self, opener: Opener, *, index: bool, read: bool, reason: str
     ) -> v1slots.Released:
+        from secrets_common.vault import v1slots
+
         v1 = self._v1
         if v1 is None:
             raise VaultError("internal: not a version-1 vault")
