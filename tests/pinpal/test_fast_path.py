@@ -50,6 +50,7 @@ def test_list_is_the_same_without_typer(
     assert "pinpal.cli.app" not in modules
     # A version-2 vault is read without the version-1 slot code.
     assert "secrets_common.vault.v1slots" not in modules
+    assert "pinpal.cli.drill" not in modules  # listing is no practice
 
 
 def test_list_of_nothing_is_the_same(env: dict[str, str]) -> None:

@@ -11,11 +11,14 @@ import functools
 import getpass
 import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from pinpal.cli.drill import Console
 from pinpal.learning.kdf import ScryptParams, calibrate
 from secrets_common.errors import SecretsError, UsageError
+
+if TYPE_CHECKING:
+    # Only for the check below: `pinpal list` needs no drill.
+    from pinpal.cli.drill import Console
 
 P = ParamSpec("P")
 R = TypeVar("R")
