@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.leftover_agents import stop_agents_under
 from tests.pcsc import SOCKET_VARIABLE, Pcscd, require_tools, running_pcscd
 
 # Shared CI machines are noisy: no per-example deadline, no flaky timing checks.
@@ -33,6 +34,13 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     for variable in ("SECRETS_DEBUG", "SECRETS_AUTHENTICATOR", "SECRETS_SOFT_PRESENCE"):
         monkeypatch.delenv(variable, raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_agent_left_behind(tmp_path: Path) -> Iterator[None]:
+    """Agents that clients started on demand during the test are stopped after it."""
+    yield
+    stop_agents_under(tmp_path)
 
 
 @pytest.fixture(scope="session", autouse=True)

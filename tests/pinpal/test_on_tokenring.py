@@ -66,7 +66,9 @@ def test_pinpal_keeps_its_vault_key_behind_one_touch_per_command(
     assert [(row["label"], row["practices"]) for row in listing] == [("laptop", 2), ("other", 2)]
 
     before = touches(ring_env)
-    refused = run("pinpal", "list", env={**ring_env, "SECRETS_SOFT_PRESENCE": "deny"})
+    # In-process: the agent the earlier commands started has a key that still grants.
+    denied = {**ring_env, "SECRETS_SOFT_PRESENCE": "deny", "TOKENRING_NO_AGENT": "1"}
+    refused = run("pinpal", "list", env=denied)
     assert refused.returncode == 3, refused.stderr  # the table's "security key", not "vault file"
     assert refused.stderr.count("error:") == 1
     assert "not touched" in refused.stderr.splitlines()[-1]

@@ -71,8 +71,9 @@ def test_touch_prompt_names_the_entry_and_the_caller(shared_agent: SharedAgent) 
     run("tokenring", "delete", "pypi", "__token__")
     assert "tokenring (pid " in got.stderr
     assert "wants 'pypi' / '__token__' — touch your key" in got.stderr
-    # the foreground agent shows the same prompt on its own terminal
-    assert "wants 'pypi' / '__token__' — touch your key" in shared_agent.process.log.read_text()
+    # the foreground agent asks on its own terminal too, in one sentence
+    log = shared_agent.process.log.read_text()
+    assert "Touch your security key to release 'pypi' / '__token__' to tokenring (pid " in log
 
 
 def test_missing_entry_through_agent_costs_no_touch(

@@ -112,6 +112,7 @@ class Agent:
         hardening: list[str],
         log: Callable[[str], None],
         expected_uid: int | None = None,
+        owns_socket: bool = True,
     ) -> None:
         self.session = session
         self._listener = listener
@@ -123,6 +124,7 @@ class Agent:
         self._stopping = threading.Event()
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._inode = os.stat(socket_path).st_ino
+        self._owns_socket = owns_socket  # not a socket the service manager bound
 
     def stop(self) -> None:
         self._stopping.set()
@@ -154,7 +156,7 @@ class Agent:
     def _remove_socket(self) -> None:
         # Only our own socket: a newer agent may have replaced a file we lost.
         with contextlib.suppress(OSError):
-            if os.stat(self.socket_path).st_ino == self._inode:
+            if self._owns_socket and os.stat(self.socket_path).st_ino == self._inode:
                 os.unlink(self.socket_path)
 
     def _serve_connection(self, conn: socket.socket) -> None:
@@ -283,10 +285,23 @@ class Agent:
             send_event(f"{who} asks the locked agent — touch your key to unlock the vault")
 
         if op == "list":
-            entries = self._use(
-                lambda ring: ring.entries(_unlock_reason(who, "list the entries")),
-                on_locked=announce_unlock,
-            )
+            # With "service": a user-name lookup (keyring's get_credential(service, None)).
+            only = request.get("service")
+            if isinstance(only, str):
+                what = f"look up the user name stored for {only!r}"
+
+                def announce_lookup() -> None:
+                    send_event(f"{who} looks up the user name stored for {only!r} — touch your key")
+
+                entries = self._use(
+                    lambda ring: ring.entries(_unlock_reason(who, what)), on_locked=announce_lookup
+                )
+                entries = [entry for entry in entries if entry[0] == only]
+            else:
+                entries = self._use(
+                    lambda ring: ring.entries(_unlock_reason(who, "list the entries")),
+                    on_locked=announce_unlock,
+                )
             return {"entries": [list(entry) for entry in entries]}
         service, user = _text(request, "service"), _text(request, "user")
         if op == "get":
@@ -298,7 +313,8 @@ class Agent:
                 if not ring.might_have(service, user):
                     return None
                 send_event(reason)
-                return ring.get(service, user, reason=reason)
+                # The key's reason completes "touch the key to …" (prompt and error).
+                return ring.get(service, user, reason=f"release {service!r} / {user!r} to {who}")
 
             value = self._use(read)
             if value is None:
@@ -312,7 +328,7 @@ class Agent:
 
             def store(ring: Ring) -> None:
                 send_event(store_reason)
-                ring.set(service, user, password, reason=store_reason)
+                ring.set(service, user, password, reason=f"store {service!r} / {user!r} for {who}")
 
             self._use(store)
             self._log(f"stored {service!r} / {user!r} for {who}")
