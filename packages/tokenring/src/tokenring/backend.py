@@ -2,9 +2,10 @@
 
 Registered through the ``keyring.backends`` entry point. Installed into an
 environment it outranks the OS backends (priority 20), so ``keyring`` calls
-there — twine's, say — go through it. It asks the running agent first and
-works in-process when none runs. Turn it off with ``TOKENRING_DISABLE=1``
-(or choose another backend with ``PYTHON_KEYRING_BACKEND`` / keyringrc).
+there — twine's, say — go through it. It asks the agent, starting one when
+none runs (``TOKENRING_NO_AGENT=1``: in-process only). Turn it off with
+``TOKENRING_DISABLE=1`` (or choose another backend with
+``PYTHON_KEYRING_BACKEND`` / keyringrc).
 
 Importing this module and reading :attr:`TokenRingKeyring.priority` touch no
 device, file or socket: keyring does both for every installed backend.
