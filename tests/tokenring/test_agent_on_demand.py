@@ -231,3 +231,21 @@ def test_an_empty_password_is_refused(stored: Path) -> None:
         """
     )
     assert got.stdout == "TokenRing: the password is empty; nothing was stored\ntok-1\n"
+
+
+def test_a_client_that_cannot_start_an_agent_works_in_process(
+    stored: Path, soft_key: Path, tmp_path: Path
+) -> None:
+    # No Unix socket can live at a path this long: the agent cannot listen.
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True, mode=0o700)
+    start = touches(soft_key)
+    got = client(
+        'print(keyring.get_password("pypi", "__token__"))',
+        {"TOKENRING_SOCKET": str(deep / "tokenring.sock")},
+    )
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == "tok-1\n"
+    assert "error" not in got.stderr
+    assert touches(soft_key) == start + 1
+    assert agents_serving(stored) == []
