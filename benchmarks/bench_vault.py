@@ -87,13 +87,16 @@ def everyday_write(directory: Path, size: int) -> tuple[float, float]:
     """
     import io
 
-    from secrets_common.fido import PlainInteraction, open_key_source
+    from secrets_common.fido import PlainInteraction
+    from secrets_common.fido.selection import Selection, discovery
+    from secrets_common.fido.source import FidoKeySource
     from secrets_common.keysource import Credential
     from secrets_common.vault import NewAuthenticatorSlot
 
-    source = open_key_source(
-        {"SECRETS_AUTHENTICATOR": f"soft:{directory / 'soft-key.json'}"},
-        PlainInteraction(io.StringIO()),
+    # Built directly, not by open_key_source: its software-key warning is no figure.
+    source = FidoKeySource(
+        discover=discovery(Selection(soft_paths=(directory / "soft-key.json",))),
+        interaction=PlainInteraction(io.StringIO()),
     )
     vault, _ = Vault.create(directory / f"everyday-{size}", NewAuthenticatorSlot("key", source))
     vault.write_many({f"service-{i:06d}/user": VALUE for i in range(size)})  # escrow only

@@ -28,6 +28,21 @@ def test_the_prompt_says_what_the_touch_is_for() -> None:
     assert touch_prompt(REASON) == "Touch your security key to read 'pypi' / '__token__'"
 
 
+def test_with_several_keys_the_prompt_names_the_one_to_touch() -> None:
+    key = "YubiKey 5 NFC (/dev/hidraw3)"
+    assert touch_prompt(REASON, key) == (
+        "Touch your security key YubiKey 5 NFC (/dev/hidraw3) to read 'pypi' / '__token__'"
+    )
+    stream = io.StringIO()
+    PlainInteraction(stream).touch_started(REASON, 30, authenticator=key)
+    assert stream.getvalue() == f"{touch_prompt(REASON, key)} (waiting up to 30 s)\n"
+    terminal_stream = io.StringIO()
+    terminal = TerminalInteraction(stream=terminal_stream, clock=FakeClock())
+    terminal.touch_started(REASON, 30, authenticator=key)
+    terminal.touch_ended()
+    assert f"{touch_prompt(REASON, key)} (30 s)" in terminal_stream.getvalue()
+
+
 def test_plain_interaction_writes_one_line_and_never_reads() -> None:
     stream = io.StringIO()
     plain = PlainInteraction(stream)

@@ -238,6 +238,26 @@ def test_with_two_keys_derive_uses_the_one_holding_the_credential(tmp_path: Path
     assert not first.exists() or touches(first) == 0
 
 
+def test_touch_prompts_name_the_key_only_when_several_are_connected(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    alone = RecordingInteraction()
+    on_first = enroll(soft_source(first, interaction=alone))
+    assert alone.touched_keys == [None]
+    both = RecordingInteraction()
+    on_second = soft_source(first, second, interaction=both).enroll(
+        rp_id=RP_ID, user_name="a", salts=[SALT_A], reason="enrol", exclude=[on_first]
+    )
+    soft_source(first, second, interaction=both).derive([on_first], [SALT_A], reason="r")
+    soft_source(first, second, interaction=both).derive(
+        [on_second.credential], [SALT_A], reason="r"
+    )
+    assert both.touched_keys == [
+        f"SoftAuthenticator ({second})",
+        f"SoftAuthenticator ({first})",
+        f"SoftAuthenticator ({second})",
+    ]
+
+
 def test_enrolling_a_backup_picks_the_key_not_yet_enrolled(tmp_path: Path) -> None:
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     interaction = RecordingInteraction()

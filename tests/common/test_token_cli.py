@@ -72,8 +72,39 @@ def test_info_needs_a_choice_among_several_keys(tmp_path: Path) -> None:
     assert result.stderr.splitlines()[-1].startswith("error: 2 security keys are connected")
 
     missing = run("secrets", "token", "info", "7", env=soft(tmp_path / "a"))
-    assert missing.returncode == 1
-    assert missing.stderr.splitlines()[-1].startswith("error: there is no security key number 7")
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines()[-1] == (
+        f"error: there is no security key number 7 (connected: 1. SoftAuthenticator"
+        f" ({tmp_path / 'a'}))"
+    )
+
+
+def test_info_matches_a_key_by_its_name(tmp_path: Path) -> None:
+    plain, hid = tmp_path / "plain.json", tmp_path / "hid.json"
+    env = {"SECRETS_AUTHENTICATOR": f"soft:{plain},softhid:{hid}"}
+    for name, path in (
+        ("SoftAuthenticator", plain),  # the whole name, though the other contains it
+        ("softauthenticator (hid)", hid),  # any case
+        (f"SoftAuthenticator ({plain})", plain),  # the label the touch prompts show
+        ("HID", hid),  # part of a name
+        ("hid.json", hid),  # part of a path
+    ):
+        shown = run("secrets", "token", "info", name, "--json", env=env)
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["path"] == str(path), name
+
+    choices = f"(connected: 1. SoftAuthenticator ({plain}), 2. SoftAuthenticator (HID) ({hid}))"
+    unknown = run("secrets", "token", "info", "YubiKey", env=env)
+    assert unknown.returncode == 2
+    errors = [line for line in unknown.stderr.splitlines() if not line.startswith("warning: ")]
+    assert errors == [f"error: no connected security key is called 'YubiKey' {choices}"]
+
+    twins = soft(tmp_path / "a.json", tmp_path / "b.json")
+    ambiguous = run("secrets", "token", "info", "softauthenticator", env=twins)
+    assert ambiguous.returncode == 2
+    assert ambiguous.stderr.splitlines()[-1].startswith(
+        "error: 'softauthenticator' matches 2 security keys: name one by its number (connected: 1."
+    )
 
 
 def test_without_any_key_list_is_empty_and_info_fails_in_one_line(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from secrets_common.errors import UsageError, VaultError
+from secrets_common.errors import UsageError, VaultError, WrongKeyError
 from secrets_common.vault import (
     NewAuthenticatorSlot,
     NewRecoverySlot,
@@ -178,6 +178,26 @@ def test_recover_after_losing_every_key(path: Path, tmp_path: Path) -> None:
     with pytest.raises(VaultError, match="does not open"):
         Vault.open(path).unlock(Opener(recovery_code=code), reason="r")
     assert Vault.open(path).read("old", Opener(recovery_code=new_code), reason="r") == b"before"
+
+
+def test_recover_with_an_enrolled_key_changes_nothing(path: Path, tmp_path: Path) -> None:
+    _, home, _, code = _vault_with_two_keys(path, tmp_path)
+    before = path.read_bytes()
+    spent = touches(home)
+    with pytest.raises(WrongKeyError, match="already enrolled"):
+        Vault.open(path).recover(
+            code, NewAuthenticatorSlot("again", soft_source(home)), recovery_scrypt=CHEAP_SCRYPT
+        )
+    assert path.read_bytes() == before, "the code is not retired by a recovery that failed"
+    assert touches(home) == spent
+    # The key of a slot being removed may be enrolled again in its place.
+    Vault.open(path).recover(
+        code,
+        NewAuthenticatorSlot("home-again", soft_source(home)),
+        remove=["home"],
+        recovery_scrypt=CHEAP_SCRYPT,
+    )
+    assert [slot.name for slot in Vault.open(path).slots()] == ["recovery", "office", "home-again"]
 
 
 def test_a_keyring_slot_naming_another_item_is_refused(path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import stat
 import struct
@@ -74,6 +75,24 @@ def test_touch_prompt_names_the_entry_and_the_caller(shared_agent: SharedAgent) 
     # the foreground agent asks on its own terminal too, in one sentence
     log = shared_agent.process.log.read_text()
     assert "Touch your security key to release 'pypi' / '__token__' to tokenring (pid " in log
+
+
+def test_with_two_keys_the_agent_names_the_key_to_touch(
+    tokenring: Invoke,
+    vault_file: Path,
+    soft_key: Path,
+    tmp_path: Path,
+    agents: list[AgentProcess],
+) -> None:
+    spare = tmp_path / "spare.json"
+    both = {"SECRETS_AUTHENTICATOR": f"soft:{soft_key},soft:{spare}"}
+    agents.append(start_agent(tmp_path, env=both))
+    assert tokenring("set", "s", "u", input="x").returncode == 0
+    log = agents[-1].log.read_text()
+    prompts = [line for line in log.splitlines() if "Touch your security key to store" in line]
+    assert len(prompts) == 1, log
+    assert prompts[0].startswith("tokenring agent: Touch your security key to store 's' / 'u' for ")
+    assert prompts[0].endswith(f"(SoftAuthenticator ({soft_key}), 30 s)")
 
 
 def test_missing_entry_through_agent_costs_no_touch(
@@ -253,6 +272,16 @@ def test_timeouts_from_environment(
     shown = tokenring("status", "--json")
     assert '"idle_timeout": 42.0' in shown.stdout
     assert '"lifetime": 99.0' in shown.stdout
+    # One line says when the agent locks, whether it is unlocked or not.
+    unlocked = tokenring("status").stdout.splitlines()
+    timing = [line for line in unlocked if " idle" in line]
+    assert len(timing) == 1, unlocked
+    assert re.fullmatch(r"locks in \d+ s if idle, in \d+ s at the latest", timing[0]), unlocked
+    assert tokenring("lock").returncode == 0
+    locked = tokenring("status").stdout.splitlines()
+    assert [line for line in locked if " idle" in line] == [
+        "once unlocked, locks after 42 s idle and 99 s at most"
+    ], locked
 
 
 def test_lock_command_forgets_the_keys(tokenring: Invoke, agent: AgentProcess) -> None:
@@ -302,7 +331,10 @@ def test_detach_returns_once_ready(vault_file: Path) -> None:
     started = run("tokenring", "agent", "--detach", "--idle-timeout", "300")
     try:
         assert started.returncode == 0, started.stderr
-        assert "agent running (pid " in started.stderr
+        said = [line for line in started.stderr.splitlines() if "(pid " in line]
+        assert len(said) == 1, started.stderr  # one line, not the child's and the parent's
+        assert said[0].startswith(f"agent running: serving {vault_file} at ")
+        assert said[0].endswith("; locks after 300 s idle and 7200 s at most")
         status = request({"op": "status"})
         assert status["idle_timeout"] == 300.0
         assert status["locked"] is False

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import filelock
@@ -108,6 +112,68 @@ def test_vault_locked_by_another_writer(tokenring: Invoke, vault_file: Path) -> 
     assert tokenring("get", "s", "u").returncode == 1
 
 
+@contextlib.contextmanager
+def lock_held_elsewhere(vault: Path) -> Iterator[None]:
+    """The vault's lock, held by another process until the block ends."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import filelock, sys\n"
+            "lock = filelock.FileLock(sys.argv[1])\n"
+            "lock.acquire()\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.read()\n",
+            str(vault) + ".lock",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdin is not None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+
+def test_a_write_while_another_process_holds_the_lock_costs_no_touch(
+    tokenring: Invoke, vault_file: Path, soft_key: Path, tmp_path: Path
+) -> None:
+    tokenring("set", "s", "u", input="kept")
+    new_key = tmp_path / "new.json"
+    both = {"SECRETS_AUTHENTICATOR": f"soft:{soft_key},soft:{new_key}"}
+    spent = touches(soft_key)
+    quick = {"TOKENRING_LOCK_TIMEOUT": "0.2"}
+    with lock_held_elsewhere(vault_file):
+        for command, extra in (
+            (["set", "s", "u"], {}),
+            (["delete", "s", "u"], {}),
+            (["enroll"], both),
+            (["rotate"], {}),
+        ):
+            refused = tokenring(*command, input="new", env={**quick, **extra})
+            one_error_line(refused, 5, f"error: vault {vault_file} is locked by another process")
+            assert "(waited 0.2 s)" in refused.stderr
+            assert touches(soft_key) == spent, command
+    assert touches(new_key) == 0
+    assert tokenring("get", "s", "u").stdout == "kept\n"
+
+
+def test_a_bad_lock_timeout_is_one_usage_line_naming_the_value(
+    tokenring: Invoke, vault_file: Path, soft_key: Path
+) -> None:
+    spent = touches(soft_key)
+    result = tokenring("set", "s", "u", input="x", env={"TOKENRING_LOCK_TIMEOUT": "10s"})
+    one_error_line(
+        result, 2, "error: TOKENRING_LOCK_TIMEOUT must be a number of seconds, not '10s'"
+    )
+    assert touches(soft_key) == spent
+
+
 def test_init_with_recovery_code_and_slots(tokenring: Invoke, soft_key: Path) -> None:
     created = tokenring("init", "--recovery-code")
     assert created.returncode == 0, created.stderr
@@ -118,6 +184,28 @@ def test_init_with_recovery_code_and_slots(tokenring: Invoke, soft_key: Path) ->
     assert [slot["kind"] for slot in slots] == ["authenticator", "recovery"]
     again = tokenring("init", "--no-recovery-code")
     one_error_line(again, 2, "error: ")
+
+
+def test_slots_json_carries_full_credential_ids(tokenring: Invoke, vault_file: Path) -> None:
+    header = json.loads(vault_file.read_bytes().split(b"\n", 1)[0])
+    recorded = header["slots"][0]["credential_id"]
+    assert len(recorded) > 32
+    shown = json.loads(tokenring("slots", "--json").stdout)
+    assert shown == [
+        {
+            "name": "key-1",
+            "kind": "authenticator",
+            "detail": f"everyday key, secrets-toolkit, credential {recorded[:12]}…",
+            "role": "everyday",
+            "rp_id": "secrets-toolkit",
+            "credential_id": recorded,
+            "pin": False,
+        }
+    ]
+    # The text stays short: the prefix is enough to tell keys apart.
+    assert tokenring("slots").stdout == (
+        f"key-1\tauthenticator\teveryday key, secrets-toolkit, credential {recorded[:12]}…\n"
+    )
 
 
 def test_init_without_recovery_code_warns_until_one_is_added(
@@ -149,6 +237,46 @@ def test_enrolled_backup_key_reads_alone(
     alone = {"SECRETS_AUTHENTICATOR": f"soft:{backup}"}
     assert tokenring("get", "s", "u", env=alone).stdout == "both keys\n"
     assert touches(backup) >= 2
+
+
+def test_enroll_with_two_keys_says_which_key_each_touch_is_for(
+    tokenring: Invoke, vault_file: Path, tmp_path: Path, soft_key: Path
+) -> None:
+    tokenring("set", "s", "u", input="pw")
+    office = tmp_path / "office.json"
+    both = {"SECRETS_AUTHENTICATOR": f"soft:{soft_key},soft:{office}"}
+    enrolled = tokenring("enroll", "--name", "office", env=both)
+    assert enrolled.returncode == 0, enrolled.stderr
+    prompts = [line for line in enrolled.stderr.splitlines() if line.startswith("Touch ")]
+    named = [line.split(" to ")[0].removeprefix("Touch your security key ") for line in prompts]
+    enrolled_key, new_key = f"SoftAuthenticator ({soft_key})", f"SoftAuthenticator ({office})"
+    # The enrolled key releases the entries first, then the new key enrols and wraps them.
+    assert named == [enrolled_key] * named.count(enrolled_key) + [new_key] * named.count(new_key)
+    assert named.count(enrolled_key) >= 1
+    assert named.count(new_key) >= 1
+    alone = tokenring("get", "s", "u")
+    assert "Touch your security key to read 's' / 'u'" in alone.stderr
+
+
+def test_enroll_with_only_enrolled_keys_connected_costs_no_touch(
+    tokenring: Invoke, vault_file: Path, tmp_path: Path, soft_key: Path
+) -> None:
+    tokenring("set", "s", "u", input="pw")
+    spent = touches(soft_key)
+    alone = tokenring("enroll")
+    one_error_line(alone, 3, f"error: SoftAuthenticator ({soft_key}) is already enrolled")
+    assert touches(soft_key) == spent
+    office = tmp_path / "office.json"
+    both = {"SECRETS_AUTHENTICATOR": f"soft:{soft_key},soft:{office}"}
+    assert tokenring("enroll", "--name", "office", env=both).returncode == 0
+    before = touches(soft_key), touches(office)
+    again = tokenring("enroll", env=both)
+    one_error_line(again, 3, "error: all connected security keys are already enrolled")
+    assert (touches(soft_key), touches(office)) == before
+    assert [line.split("\t")[0] for line in tokenring("slots").stdout.splitlines()] == [
+        "key-1",
+        "office",
+    ]
 
 
 def test_rotate_keeps_entries(tokenring: Invoke, vault_file: Path) -> None:

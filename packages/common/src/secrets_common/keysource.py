@@ -9,11 +9,11 @@ real implementation against :class:`secrets_common.SoftAuthenticator`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import attrs
 
-__all__ = ["SECRET_SIZE", "Credential", "Derivation", "KeySource"]
+__all__ = ["SECRET_SIZE", "Credential", "Derivation", "EnrolmentCheck", "KeySource"]
 
 SECRET_SIZE = 32
 """Bytes in a salt and in an hmac-secret output."""
@@ -81,5 +81,25 @@ class KeySource(Protocol):
         touch prompt ("read 'pypi' / '__token__'"). Raises
         :class:`~secrets_common.errors.WrongKeyError` when no connected key
         holds any of ``credentials``.
+        """
+        ...
+
+
+@runtime_checkable
+class EnrolmentCheck(Protocol):
+    """A key source that can tell, without a touch, whether enrolling would fail.
+
+    Optional: a vault asks it before spending any touch on an enrolment (the
+    release of the entry keys comes first), so that a command bound to fail
+    costs none. Sources that cannot look without a touch leave it out.
+    """
+
+    def check_enrollable(self, exclude: Sequence[Credential], *, reason: str) -> None:
+        """Raise what :meth:`KeySource.enroll` would raise for want of a new key.
+
+        :class:`~secrets_common.errors.WrongKeyError` when every connected key
+        holds one of ``exclude``; :class:`~secrets_common.errors.NoDeviceError`
+        or :class:`~secrets_common.errors.UnsupportedDeviceError` when there is
+        no key that could be enrolled. Never waits for a touch or a PIN.
         """
         ...

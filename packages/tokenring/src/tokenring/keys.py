@@ -56,12 +56,16 @@ class AgentInteraction:
     stream: TextIO | None = None
     pin_prompt: Callable[[str, str], str | None] | None = None
 
-    def touch_started(self, reason: str, timeout: float) -> None:
+    def touch_started(
+        self, reason: str, timeout: float, *, authenticator: str | None = None
+    ) -> None:
+        which = "" if authenticator is None else f"{authenticator}, "
         if self.stream is not None:
             try:
                 from secrets_common.fido.interaction import touch_prompt
 
-                self.stream.write(f"tokenring agent: {touch_prompt(reason)} ({timeout:g} s)\n")
+                prompt = touch_prompt(reason)
+                self.stream.write(f"tokenring agent: {prompt} ({which}{timeout:g} s)\n")
                 self.stream.flush()
             except (OSError, ValueError):
                 pass

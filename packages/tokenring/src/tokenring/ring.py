@@ -49,12 +49,21 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 
 def lock_timeout(environ: Mapping[str, str] | None = None) -> float:
     """Seconds to wait for another writer's lock on the vault file (``TOKENRING_LOCK_TIMEOUT``)."""
-    text = (os.environ if environ is None else environ).get(LOCK_TIMEOUT_VARIABLE, "")
+    text = (os.environ if environ is None else environ).get(LOCK_TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT
     try:
-        value = float(text) if text else DEFAULT_LOCK_TIMEOUT
+        value = float(text)
     except ValueError:
-        raise UsageError(f"{LOCK_TIMEOUT_VARIABLE} must be a number of seconds") from None
-    return max(0.0, value)
+        raise UsageError(
+            f"{LOCK_TIMEOUT_VARIABLE} must be a number of seconds, not {text!r}"
+        ) from None
+    # 0 means "do not wait"; a negative or endless wait is a typo, not a wish.
+    if not 0 <= value < float("inf"):
+        raise UsageError(
+            f"{LOCK_TIMEOUT_VARIABLE} must be 0 or a positive number of seconds, not {text!r}"
+        )
+    return value
 
 
 def open_vault(path: Path) -> Vault:
@@ -115,6 +124,8 @@ class Ring:
 
     def delete(self, service: str, user: str, *, reason: str) -> bool:
         """Remove the entry; whether it existed."""
+        if not self.vault.is_unlocked:
+            self.vault.wait_for_writers()  # before the unlock's touch, not after it
         self.unlock(reason)
         name = entry_name(service, user)
         if name not in self.vault:

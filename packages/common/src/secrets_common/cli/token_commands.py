@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 import typer
 
 from secrets_common.cli.output import emit as _emit
-from secrets_common.errors import NoDeviceError, NotFoundError, UsageError
+from secrets_common.errors import NoDeviceError, UsageError
 from secrets_common.soft.vpcd import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
@@ -62,6 +62,11 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def _pick(details: list[KeyDetails], wanted: str | None) -> KeyDetails:
+    """The key named by its number, name, path or label ("NAME (PATH)"), else a usage error.
+
+    A whole name (any case) wins over a part of one; a choice that fits no
+    key, or several, is one line listing the connected keys by number.
+    """
     if not details:
         from secrets_common.fido.devices import NO_DEVICE_MESSAGE
 
@@ -69,29 +74,37 @@ def _pick(details: list[KeyDetails], wanted: str | None) -> KeyDetails:
     if wanted is None:
         if len(details) > 1:
             raise UsageError(
-                f"{len(details)} security keys are connected: name one by its number"
-                " or name (see `secrets token list`)"
+                f"{len(details)} security keys are connected: name one by its number or name"
+                f" ({_choices(details)})"
             )
         return details[0]
-    if wanted.isdigit():
+    if wanted.isdigit() and not any(wanted == d.name for d in details):
         index = int(wanted)
         if not 1 <= index <= len(details):
-            raise NotFoundError(
-                f"there is no security key number {index}: {len(details)} connected"
-                " (see `secrets token list`)"
-            )
+            raise UsageError(f"there is no security key number {index} ({_choices(details)})")
         return details[index - 1]
-    exact = [d for d in details if wanted in (d.name, d.path)]
-    if len(exact) == 1:
-        return exact[0]
-    partial = [d for d in details if wanted.lower() in f"{d.name} {d.path}".lower()]
-    if len(partial) == 1:
-        return partial[0]
-    if not partial:
-        raise NotFoundError(
-            f"no connected security key matches {wanted!r} (see `secrets token list`)"
-        )
-    raise UsageError(f"{wanted!r} matches {len(partial)} security keys: use its number instead")
+    folded = wanted.casefold()
+    whole = [
+        d for d in details if folded in (d.name.casefold(), d.path.casefold(), _label(d).casefold())
+    ]
+    part = [d for d in details if folded in d.name.casefold() or folded in d.path.casefold()]
+    for found in (whole, part):
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise UsageError(
+                f"{wanted!r} matches {len(found)} security keys: name one by its number"
+                f" ({_choices(details)})"
+            )
+    raise UsageError(f"no connected security key is called {wanted!r} ({_choices(details)})")
+
+
+def _label(details: KeyDetails) -> str:
+    return f"{details.name} ({details.path})"
+
+
+def _choices(details: list[KeyDetails]) -> str:
+    return "connected: " + ", ".join(f"{n}. {_label(d)}" for n, d in enumerate(details, 1))
 
 
 def _info_lines(details: KeyDetails) -> list[tuple[str, str]]:
@@ -185,7 +198,8 @@ def build_app() -> typer.Typer:
         key: str | None = typer.Argument(
             None,
             metavar="KEY",
-            help="Which key: its number in `secrets token list`, or (part of) its name.",
+            help="Which key: its number in `secrets token list`, or its name or path"
+            " (or part of one).",
         ),
         as_json: bool = typer.Option(False, "--json", help="A JSON object."),
     ) -> None:

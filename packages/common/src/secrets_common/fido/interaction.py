@@ -25,8 +25,15 @@ SPINNER_PERIOD = 0.1
 class Interaction(Protocol):
     """What a key source needs from the user, besides the touch itself."""
 
-    def touch_started(self, reason: str, timeout: float) -> None:
-        """The key is waiting for a touch; ``reason`` completes "Touch … to"."""
+    def touch_started(
+        self, reason: str, timeout: float, *, authenticator: str | None = None
+    ) -> None:
+        """The key is waiting for a touch; ``reason`` completes "Touch … to".
+
+        ``authenticator`` is the label of the key to touch, given when several
+        keys are connected (so that the user touches the right one); a key
+        source leaves it out otherwise, so older implementations still work.
+        """
         ...
 
     def touch_ended(self) -> None:
@@ -58,9 +65,15 @@ def say(stream: TextIO | None, line: str, *, end: str = "\n") -> None:
         pass
 
 
-def touch_prompt(reason: str) -> str:
-    """The sentence asking for a touch, e.g. "Touch your security key to read 'pypi'"."""
-    return f"Touch your security key to {reason}"
+def touch_prompt(reason: str, authenticator: str | None = None) -> str:
+    """The sentence asking for a touch, e.g. "Touch your security key to read 'pypi'".
+
+    With several keys connected it names the one: "Touch your security key
+    YubiKey 5 NFC (/dev/hidraw3) to read 'pypi'".
+    """
+    if authenticator is None:
+        return f"Touch your security key to {reason}"
+    return f"Touch your security key {authenticator} to {reason}"
 
 
 @attrs.define
@@ -73,8 +86,10 @@ class PlainInteraction:
 
     stream: TextIO = attrs.field(factory=lambda: sys.stderr)
 
-    def touch_started(self, reason: str, timeout: float) -> None:
-        say(self.stream, f"{touch_prompt(reason)} (waiting up to {timeout:g} s)")
+    def touch_started(
+        self, reason: str, timeout: float, *, authenticator: str | None = None
+    ) -> None:
+        say(self.stream, f"{touch_prompt(reason, authenticator)} (waiting up to {timeout:g} s)")
 
     def touch_ended(self) -> None:
         pass
@@ -129,10 +144,12 @@ class TerminalInteraction:
     clock: Callable[[], float] = time.monotonic
     _spinner: Spinner | None = attrs.field(default=None, init=False)
 
-    def touch_started(self, reason: str, timeout: float) -> None:
+    def touch_started(
+        self, reason: str, timeout: float, *, authenticator: str | None = None
+    ) -> None:
         self.touch_ended()
         deadline = self.clock() + timeout
-        prompt = touch_prompt(reason)
+        prompt = touch_prompt(reason, authenticator)
 
         def line(frame: int) -> str:
             left = max(0, round(deadline - self.clock()))
@@ -180,14 +197,23 @@ class RecordingInteraction:
     choice: int = 0
     touches: list[str] = attrs.field(factory=list)
     """The reason of every touch requested, in order."""
+    touched_keys: list[str | None] = attrs.field(factory=list)
+    """The key named by every touch request (``None`` when only one was connected)."""
     pin_requests: list[str] = attrs.field(factory=list)
     """The authenticator label of every PIN request."""
     choices: list[tuple[str, ...]] = attrs.field(factory=list)
     """The options of every choice offered."""
     touching: bool = False
 
-    def touch_started(self, reason: str, timeout: float) -> None:  # noqa: ARG002
+    def touch_started(
+        self,
+        reason: str,
+        timeout: float,  # noqa: ARG002
+        *,
+        authenticator: str | None = None,
+    ) -> None:
         self.touches.append(reason)
+        self.touched_keys.append(authenticator)
         self.touching = True
 
     def touch_ended(self) -> None:

@@ -39,7 +39,7 @@ from secrets_common.fido.requests import (
 )
 from secrets_common.fido.selection import DEFAULT_TIMEOUT
 from secrets_common.fido.translate import Context, translate
-from secrets_common.keysource import Credential, Derivation, KeySource
+from secrets_common.keysource import Credential, Derivation, EnrolmentCheck, KeySource
 
 _T = TypeVar("_T")
 
@@ -67,7 +67,7 @@ class FidoKeySource:
         check_salts(salts)
         with connected(self.discover) as authenticators:
             chosen, info = self._enrolment_key(authenticators, exclude, reason)
-            operation = _Operation(self, chosen, reason)
+            operation = _Operation(self, chosen, reason, shown=_shown(chosen, authenticators))
             options = creation_options(
                 rp_id=rp_id,
                 user_name=user_name,
@@ -94,7 +94,8 @@ class FidoKeySource:
             raise ValueError("credentials: expected at least one credential")
         with connected(self.discover) as authenticators:
             chosen, credential = self._holder(authenticators, credentials, reason)
-            return self._assert(_Operation(self, chosen, reason), credential, salts)
+            operation = _Operation(self, chosen, reason, shown=_shown(chosen, authenticators))
+            return self._assert(operation, credential, salts)
 
     def _assert(
         self, operation: _Operation, credential: Credential, salts: Sequence[bytes]
@@ -111,12 +112,33 @@ class FidoKeySource:
             )
         )
 
+    def check_enrollable(self, exclude: Sequence[Credential], *, reason: str) -> None:
+        """Whether a connected key could be enrolled: asked silently, no touch."""
+        with connected(self.discover) as authenticators:
+            self._enrolment_candidates(authenticators, exclude, reason)
+
     def _enrolment_key(
         self,
         authenticators: Sequence[Authenticator],
         exclude: Sequence[Credential],
         reason: str,
     ) -> tuple[Authenticator, Info]:
+        candidates = self._enrolment_candidates(authenticators, exclude, reason)
+        if len(candidates) == 1:
+            return candidates[0]
+        index = self.interaction.choose(
+            f"{len(candidates)} security keys are connected; which one to {reason}?",
+            [candidate.label for candidate, _info in candidates],
+        )
+        return candidates[index]
+
+    def _enrolment_candidates(
+        self,
+        authenticators: Sequence[Authenticator],
+        exclude: Sequence[Credential],
+        reason: str,
+    ) -> list[tuple[Authenticator, Info]]:
+        """The keys holding none of ``exclude``; an error when there is none."""
         candidates: list[tuple[Authenticator, Info]] = []
         enrolled: list[Authenticator] = []
         for authenticator in authenticators:
@@ -134,13 +156,7 @@ class FidoKeySource:
                     f"{_names(enrolled)} already enrolled: plug in another security key"
                 )
             raise _unsupported(authenticators)
-        if len(candidates) == 1:
-            return candidates[0]
-        index = self.interaction.choose(
-            f"{len(candidates)} security keys are connected; which one to {reason}?",
-            [candidate.label for candidate, _info in candidates],
-        )
-        return candidates[index]
+        return candidates
 
     def _holder(
         self,
@@ -177,6 +193,7 @@ class FidoKeySource:
 
 
 _check_source: type[KeySource] = FidoKeySource
+_check_enrolment: type[EnrolmentCheck] = FidoKeySource
 
 
 def _user_verification_configured(info: Info) -> bool:
@@ -186,6 +203,11 @@ def _user_verification_configured(info: Info) -> bool:
     mode chosen here is recorded and kept for the credential's whole life.
     """
     return bool(info.options.get("clientPin") or info.options.get("uv"))
+
+
+def _shown(chosen: Authenticator, connected: Sequence[Authenticator]) -> str | None:
+    """The key to name in the touch prompt: only when another one could be mistaken for it."""
+    return chosen.label if len(connected) > 1 else None
 
 
 def _names(authenticators: Sequence[Authenticator]) -> str:
@@ -245,6 +267,8 @@ class _Operation:
     source: FidoKeySource
     authenticator: Authenticator
     reason: str
+    shown: str | None = None
+    """The key's label for the touch prompt, when several keys are connected."""
     _event: threading.Event = attrs.field(factory=threading.Event, init=False)
     _timer: threading.Timer | None = attrs.field(default=None, init=False)
     _timed_out: bool = attrs.field(default=False, init=False)
@@ -278,7 +302,11 @@ class _Operation:
         self._timer = threading.Timer(self.source.timeout, self._expire)
         self._timer.daemon = True
         self._timer.start()
-        self.source.interaction.touch_started(self.reason, self.source.timeout)
+        interaction = self.source.interaction
+        if self.shown is None:
+            interaction.touch_started(self.reason, self.source.timeout)
+        else:
+            interaction.touch_started(self.reason, self.source.timeout, authenticator=self.shown)
 
     def pin(self) -> str | None:
         if self._pin is None:

@@ -106,6 +106,15 @@ class VaultFile:
         finally:
             lock.release()
 
+    def wait_unlocked(self) -> None:
+        """Wait, as :meth:`locked` would, until no other process holds the lock.
+
+        The lock is released again at once: a caller about to ask for a touch
+        learns that the write would time out before anyone touches a key.
+        """
+        with self.locked():
+            pass
+
     def create_directory(self) -> None:
         """The vault's directory, created 0700 if missing (and so are its parents)."""
         ensure_private_dir(self.path.parent)

@@ -33,7 +33,7 @@ import attrs
 from cryptography.fernet import InvalidToken
 
 from secrets_common.errors import NotFoundError, UsageError, VaultError, WrongKeyError
-from secrets_common.keysource import KeySource
+from secrets_common.keysource import Credential, EnrolmentCheck, KeySource
 from secrets_common.vault import crypto, layout, v1layout, v1slots
 from secrets_common.vault import slots as keyslots
 from secrets_common.vault.errors import NotUnlockedError, SlotOpenError, VaultRekeyedError
@@ -75,6 +75,8 @@ class SlotInfo:
     """Human description: role, rp id and credential id prefix, keyring user, scrypt cost."""
     role: str = ""
     """``"everyday"`` or ``"backup"`` for an authenticator, else empty."""
+    credential: Credential | None = None
+    """An authenticator's whole credential (RP ID, full credential id, UV mode)."""
 
 
 @attrs.define
@@ -265,6 +267,15 @@ class Vault:
         self._adopt(touched.index_key)
         return self
 
+    def wait_for_writers(self) -> None:
+        """Wait for another process's write to end; VaultLockedError after the lock timeout.
+
+        Every write calls it before asking for a touch, so that a write bound
+        to time out on the lock spends none; callers that touch before writing
+        (an unlock, then a delete) call it first for the same reason.
+        """
+        self._file.wait_unlocked()
+
     def lock(self) -> None:
         """Forget the index key."""
         self._index_key = None
@@ -342,6 +353,7 @@ class Vault:
         if opener is not None:
             _check_opener(opener)
         self._refresh()
+        self.wait_for_writers()
         if self._v1 is not None:
             self._convert_for_write(opener, reason or "convert the vault to format 2")
         header = self._header
@@ -392,6 +404,7 @@ class Vault:
         _name_bytes(name)
         self._refresh()
         if self._v1 is not None:
+            self.wait_for_writers()
             self._convert_for_write(None, "convert the vault to format 2")
         with self._file.locked():
             self._refresh()
@@ -479,6 +492,8 @@ class Vault:
         """
         _check_opener(opener)
         self._refresh()
+        self._check_enrollable(new_slot, self._loaded.header.slots, reason=reason)
+        self.wait_for_writers()
         if self._v1 is not None:
             self._convert_for_write(opener, reason)
         header = self._header
@@ -558,6 +573,7 @@ class Vault:
         file: the return value says how many, and the CLI says so.
         """
         self._refresh()
+        self.wait_for_writers()
         if self._v1 is not None:
             self._convert_for_write(opener, reason or f"remove the slot {name!r}")
         self._need_unlocked()
@@ -616,6 +632,7 @@ class Vault:
         """
         _check_opener(opener)
         self._refresh()
+        self.wait_for_writers()
         if self._v1 is not None:
             return self.upgrade(opener, reason=reason)
         before = self._header
@@ -665,6 +682,7 @@ class Vault:
         v1 = self._v1
         if v1 is None:
             return None
+        self.wait_for_writers()
         released = self._v1_release(opener, index=True, read=True, reason=reason)
         self._adopt(released.index_key)
         private = released.read_private
@@ -757,6 +775,7 @@ class Vault:
         """
         _check_opener(opener)
         self._refresh()
+        self.wait_for_writers()
         if self._v1 is not None:
             self._convert_for_write(opener, reason)
         source = self._source(opener)
@@ -862,6 +881,10 @@ class Vault:
                 raise NotFoundError(f"no slot {name!r} in {self.path}")
         if self._header.slot(new_key.name) is not None:
             raise UsageError(f"there is already a slot called {new_key.name!r}")
+        # Before the re-key retires the code: a recovery that cannot enrol
+        # the connected key must leave the vault as it was.
+        kept = [s for s in self._header.slots if s.name not in remove]
+        self._check_enrollable(new_key, kept, reason=reason)
         # Re-key first, touching nobody: every security key is left to `sync`,
         # the lost ones open nothing written from now on, the old code retires.
         code = self.rotate(code_opener, reason=reason, recovery_scrypt=recovery_scrypt)
@@ -872,6 +895,25 @@ class Vault:
         # one touch per two entries.
         self.enroll(new_key, Opener(recovery_code=code), reason=reason)
         return code
+
+    def _check_enrollable(
+        self,
+        new_slot: NewSlot,
+        existing: Sequence[layout.Slot | v1layout.Slot],
+        *,
+        reason: str,
+    ) -> None:
+        """Fail before any touch when no connected key could take ``new_slot``."""
+        if not isinstance(new_slot, NewAuthenticatorSlot):
+            return
+        source = new_slot.key_source
+        if isinstance(source, EnrolmentCheck):
+            enrolled = [
+                s.credential
+                for s in existing
+                if isinstance(s, AuthenticatorSlot | v1layout.AuthenticatorSlot)
+            ]
+            source.check_enrollable(enrolled, reason=reason)
 
     def _drop_slots(self, names: Sequence[str]) -> None:
         """Remove slots a re-key already left without keys (their wraps go too)."""
@@ -1674,7 +1716,7 @@ def _slot_info(slot: layout.Slot | v1layout.Slot) -> SlotInfo:
             f"{role} key, {slot.credential.rp_id}, "
             f"credential {slot.credential.credential_id.hex()[:12]}…{mode}{stale}"
         )
-        return SlotInfo(slot.name, slot.kind, detail, role)
+        return SlotInfo(slot.name, slot.kind, detail, role, slot.credential)
     if isinstance(slot, KeyringSlot | v1layout.KeyringSlot):
         detail = f"keyring {slot.service!r} / {slot.username!r}"
     else:

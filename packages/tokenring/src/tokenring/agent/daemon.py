@@ -66,16 +66,22 @@ def serve(options: AgentOptions, *, ready_fd: int | None = None, detached: bool 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: agent.stop())
     signal.signal(signal.SIGHUP, lambda *_: agent.session.lock())
-    stderr_log(
-        f"serving {options.vault} at {options.socket} (pid {os.getpid()}); locks after"
-        f" {options.timeouts.idle:g} s idle and {options.timeouts.lifetime:g} s at most"
-    )
+    if not detached:  # the parent of a detached agent says it, once
+        stderr_log(f"serving {running(options, os.getpid())}")
     _signal_ready(ready_fd, READY)
     if detached:
         _release_terminal()
         interaction.detach()
     agent.serve()
     stderr_log("stopped")
+
+
+def running(options: AgentOptions, pid: int) -> str:
+    """What a started agent serves, where, and when it locks: for its one line."""
+    return (
+        f"{options.vault} at {options.socket} (pid {pid}); locks after"
+        f" {options.timeouts.idle:g} s idle and {options.timeouts.lifetime:g} s at most"
+    )
 
 
 def _terminal_pin_prompt() -> Callable[[str, str], str | None] | None:

@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         )
         if detach:
             pid = daemon.detach(options)
-            note(f"agent running (pid {pid}) at {options.socket}")
+            note(f"agent running: serving {daemon.running(options, pid)}")
             return
         daemon.serve(options, ready_fd=ready_fd, detached=detached)
 
@@ -133,13 +133,15 @@ def register(app: typer.Typer) -> None:
         state = "locked" if info.get("locked") else "unlocked"
         emit(f"agent pid {info.get('pid')} serves {info.get('vault')} ({state})")
         emit(f"socket: {info.get('socket')}")
-        emit(
-            f"locks after {info.get('idle_timeout'):g} s idle,"
-            f" {info.get('lifetime'):g} s after unlocking"
-        )
-        if not info.get("locked"):
+        # One line on locking: the countdowns while unlocked, else the timeouts.
+        if info.get("locked"):
+            emit(
+                f"once unlocked, locks after {info.get('idle_timeout'):g} s idle"
+                f" and {info.get('lifetime'):g} s at most"
+            )
+        else:
             emit(
                 f"locks in {info.get('locks_after_idle_in', 0):.0f} s if idle,"
-                f" {info.get('locks_at_latest_in', 0):.0f} s at the latest"
+                f" in {info.get('locks_at_latest_in', 0):.0f} s at the latest"
             )
         emit(f"hardening: {', '.join(info.get('hardening') or []) or 'none'}")
