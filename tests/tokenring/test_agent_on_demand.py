@@ -186,6 +186,10 @@ def test_refused_touch_is_one_short_keyring_error(stored: Path) -> None:
     assert last.startswith("keyring.errors.KeyringError: TokenRing: ")
     assert "was not touched (presence refused): run the command again and touch the key to" in last
     assert last.endswith("read 'pypi' / '__token__'")
+    command = run("keyring", "get", "pypi", "__token__", env={**BACKEND, **denied})
+    assert command.returncode != 0
+    assert command.stdout == ""
+    assert short_error(command.stderr) == last
 
 
 def test_refused_touch_through_the_agent_reads_as_one_sentence(stored: Path) -> None:
