@@ -33,6 +33,10 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     for variable in ("SECRETS_DEBUG", "SECRETS_AUTHENTICATOR", "SECRETS_SOFT_PRESENCE"):
         monkeypatch.delenv(variable, raising=False)
+    # End-to-end tests learn secrets over simulated days: `pinpal --now` stores.
+    monkeypatch.setenv("PINPAL_TEST_CLOCK", "1")
+    # Their keyring is keyrings.alt's file, which PINPal refuses unless told.
+    monkeypatch.setenv("PINPAL_ALLOW_PLAINTEXT_KEYRING", "1")
     return home
 
 

@@ -96,7 +96,7 @@ def test_a_missing_keyring_secret_is_status_4_and_nothing_is_lost(env: dict[str,
     result = run("pinpal", "drill", env=env)
     line = error_line(result, 4)
     assert "the keyring holds no secret" in line
-    assert "start again with `pinpal new`" in line
+    assert "`pinpal start-over` sets the vault aside" in line
     assert vault_bytes(env) == before
 
 

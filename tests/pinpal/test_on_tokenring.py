@@ -89,3 +89,53 @@ def test_import_legacy_finds_the_original_in_the_keychain_tokenring_outranks(
     assert f"imported {found} of {found} records." in result.stdout
     # PINPal's own vault key went to TokenRing, behind a touch.
     assert cost(ring_env, "list") == 1
+
+
+# A re-key under TokenRing: the set of a new entry and the delete of the old
+# one, two touches in all (docs/threat-model.md).
+REKEY_TOUCHES = 2
+
+
+def test_a_rekey_under_tokenring_costs_what_the_docs_say(ring_env: dict[str, str]) -> None:
+    # Forgetting for real (issue 11 §3): a re-key stores a new TokenRing entry
+    # and deletes the old one, on top of the command's own touch.
+    other = "alpha beta"
+    assert cost(ring_env, "new", "kept", "--existing", answers=f"{other}\n{other}\n") == 1
+    assert cost(ring_env, "new", "gone", "--existing", answers=f"{other}\n{other}\n") == 1
+    listed = run("secrets", "ring", "list", "--json", env=ring_env)
+    before = listed.stdout.count("vault:")
+    assert cost(ring_env, "drop", "gone", "--yes") == 1 + REKEY_TOUCHES
+    after = run("secrets", "ring", "list", "--json", env=ring_env).stdout.count("vault:")
+    assert after == before  # one new entry, one deleted
+    assert cost(ring_env, "list") == 1
+
+
+def test_the_ring_names_pinpals_vault_key_and_will_not_delete_it_unforced(
+    ring_env: dict[str, str],
+) -> None:
+    start(ring_env, "new", "--words", "2", "laptop")
+    listed = run("secrets", "ring", "list", env=ring_env)
+    assert listed.returncode == 0, listed.stderr
+    service, user, name = listed.stdout.rstrip("\n").split("\t")
+    assert (service, name) == ("secrets-toolkit", "PINPal's vault key")
+    rows = json.loads(run("secrets", "ring", "list", "--json", env=ring_env).stdout)
+    assert rows == [{"service": service, "user": user, "known_as": "PINPal's vault key"}]
+
+    # Reading it (every PINPal command) names it in the touch prompt.
+    said = run("pinpal", "list", env=ring_env)
+    assert said.returncode == 0, said.stderr
+    assert "PINPal's vault key" in said.stderr
+    assert user not in said.stderr, said.stderr
+    assert "Touch your security key to read PINPal's vault key" in said.stderr, said.stderr
+
+    refused = run("secrets", "ring", "delete", service, user, env=ring_env)
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1
+    assert "PINPal's vault key" in refused.stderr
+    assert "every secret PINPal keeps" in refused.stderr
+    assert "--force" in refused.stderr
+    assert run("pinpal", "list", env=ring_env).returncode == 0
+
+    forced = run("secrets", "ring", "delete", "--force", service, user, env=ring_env)
+    assert forced.returncode == 0, forced.stderr
+    assert run("secrets", "ring", "list", env=ring_env).stdout == ""

@@ -17,7 +17,7 @@ from pinpal.cli.quickcheck import read_due
 from pinpal.learning.secretgen import NewSecret, generate_digits, generate_words
 from pinpal.service import Pinpal
 from pinpal.storage.codec import CURRENT, RETIRING, CorruptRecordError, decode_entry
-from pinpal.storage.locking import LOCK_FILE, exclusive
+from pinpal.storage.locking import exclusive
 from pinpal.storage.store import MemoryStore
 from secrets_common.errors import NotFoundError, UsageError
 from tests.pinpal.helpers import START, TINY_SCRYPT, FakeClock, seeded_entropy
@@ -240,19 +240,48 @@ def test_two_commands_at_once_lose_no_answer(tmp_path: Path, clock: FakeClock) -
     first.answer("x", CURRENT, secret.text)
     second.answer("x", CURRENT, "wrong")
     assert Pinpal(store, tmp_path, clock, lambda: TINY_SCRYPT).entry("x").current.practices == 2
-    assert (tmp_path / "lock").stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "lock").exists()  # the directory itself is the lock
 
 
 def test_the_lock_excludes_another_holder(tmp_path: Path) -> None:
     with exclusive(tmp_path):
-        other = os.open(tmp_path / LOCK_FILE, os.O_RDWR)
+        other = os.open(tmp_path, os.O_RDONLY)
         try:
             with pytest.raises(BlockingIOError):
                 fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
         finally:
             os.close(other)
-    other = os.open(tmp_path / LOCK_FILE, os.O_RDWR)
+    other = os.open(tmp_path, os.O_RDONLY)
     try:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     finally:
         os.close(other)
+
+
+def test_withdraw_undoes_an_unanswered_new_or_rotate_and_keeps_an_answered_one(
+    service: Pinpal,
+) -> None:
+    made = service.new("pin", generate_digits(4, service.entropy))
+    assert service.withdraw(made, None)
+    assert service.store.labels() == []
+    assert not (service.state_dir / "due").exists()  # nothing is scheduled
+
+    old = service.new("pin", generate_digits(4, service.entropy))
+    rotated = service.rotate("pin", generate_digits(6, service.entropy))
+    assert service.withdraw(rotated, old)
+    assert decode_entry(service.store.read("pin"), "pin") == old
+
+    rotated = service.rotate("pin", generate_digits(6, service.entropy))
+    service.answer("pin", CURRENT, "1")
+    assert not service.withdraw(rotated, old)
+    assert service.entry("pin").retiring == old.current
+    assert service.entry("pin").current.practices == 1
+
+
+def test_a_rehearsal_writes_no_due_file_and_takes_no_lock(tmp_path: Path, clock: FakeClock) -> None:
+    rehearsal = Pinpal(
+        MemoryStore(), tmp_path / "state", clock, lambda: TINY_SCRYPT, rehearsal=True
+    )
+    rehearsal.new("pin", generate_digits(4, rehearsal.entropy))
+    rehearsal.drop("pin")
+    assert not (tmp_path / "state").exists()

@@ -86,10 +86,10 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     assert {p.name for p in files} == {
         "due",
         "due-labels",  # labels and due times for `pinpal remind`, never a secret
-        "lock",
         "scrypt.json",
         "vault",
         "vault.lock",
+        "vault.pin",  # the vault PINPal trusts: its id, keyring user and a tag of its key
         "keyring_pass.cfg",
         "vault-generations.json",  # the vault's rollback log: ids and generations only
         "vault-generations.json.lock",

@@ -74,8 +74,11 @@ def test_no_keyring_backend_is_one_clear_error() -> None:
     )
     assert result.returncode == 4, result.stderr
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith("error: no usable OS keyring")
-    assert "PYTHON_KEYRING_BACKEND" in result.stderr
+    assert result.stderr.startswith("error: no keyring can hold PINPal's vault key here")
+    assert "Secret Service (gnome-keyring or KWallet)" in result.stderr
+    assert "D-Bus" in result.stderr
+    assert "unlocked, or TokenRing" in result.stderr
+    assert "--list-backends" not in result.stderr
     assert "Traceback" not in result.stderr
 
 

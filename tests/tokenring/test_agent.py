@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import socket
@@ -75,6 +76,22 @@ def test_touch_prompt_names_the_entry_and_the_caller(shared_agent: SharedAgent) 
     # the foreground agent asks on its own terminal too, in one sentence
     log = shared_agent.process.log.read_text()
     assert "Touch your security key to release 'pypi' / '__token__' to tokenring (pid " in log
+
+
+def test_touch_prompt_names_pinpals_vault_key(tokenring: Invoke, agent: AgentProcess) -> None:
+    # PINPal's vault header is all the agent reads to know the entry for its key.
+    vault_id = "d0c8" * 8
+    pinpal = Path(os.environ["SECRETS_HOME"]) / "pinpal"
+    pinpal.mkdir(mode=0o700)
+    (pinpal / "vault").write_text(json.dumps({"vault_id": vault_id}) + "\n")
+    user = f"vault:{vault_id}:ee330788"
+    stored = run("tokenring", "set", "secrets-toolkit", user, input="k")
+    assert "wants to store PINPal's vault key — touch your key" in stored.stderr
+    got = run("tokenring", "get", "secrets-toolkit", user)
+    assert got.returncode == 0, got.stderr
+    assert "wants PINPal's vault key — touch your key" in got.stderr
+    assert user not in got.stderr
+    assert "wants PINPal's vault key — touch your key" in agent.log.read_text()
 
 
 def test_with_two_keys_the_agent_names_the_key_to_touch(

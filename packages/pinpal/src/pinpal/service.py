@@ -2,13 +2,18 @@
 
 Everything that decides is in :mod:`pinpal.learning.engine`; this module loads and
 saves label entries, keeps the due-time file current, and handles rotation.
+Whenever a change lets plaintext leave the store (a token forgotten, a
+secret learned, dropped or retired, an old hash replaced) the store is
+re-keyed, so that no earlier copy of it still shows what left.
 No prompts or printing here (see :mod:`pinpal.cli.drill` and :mod:`pinpal.cli.app`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import attrs
@@ -45,6 +50,7 @@ class Pinpal:
         kdf_params: Callable[[], ScryptParams],
         entropy: Entropy = SYSTEM_ENTROPY,
         policy: Policy = DEFAULT_POLICY,
+        rehearsal: bool = False,
     ) -> None:
         self.store = store
         self.state_dir = state_dir
@@ -52,6 +58,9 @@ class Pinpal:
         self.kdf_params = kdf_params
         self.entropy = entropy
         self.policy = policy
+        # A rehearsal (`--now` without PINPAL_TEST_CLOCK) writes into a
+        # throwaway store: it keeps no due times and takes no lock either.
+        self.rehearsal = rehearsal
         # One service lives for one command. Each vault read may cost a touch
         # (TokenRing as the keyring backend), so every label is read once.
         self._cache: dict[str, LabelEntry] = {}
@@ -100,12 +109,34 @@ class Pinpal:
     def new(self, label: str, secret: NewSecret) -> LabelEntry:
         self.check_new(label)
         verifier = self._verifier(secret)
-        with exclusive(self.state_dir):
+        with self._locked():
             self._revalidate()
             self._refuse_existing(label)
             entry = LabelEntry(label, engine.start(secret, verifier, self.clock()))
             self._save(entry)
         return entry
+
+    def _locked(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext() if self.rehearsal else exclusive(self.state_dir)
+
+    def withdraw(self, made: LabelEntry, before: LabelEntry | None) -> bool:
+        """Undo a `new` (``before`` None) or `rotate` whose secret got no answer at all.
+
+        Returns False, changing nothing, when the stored entry is no longer
+        ``made``: an answer was graded (and saved) since, which is kept.
+        """
+        with self._locked():
+            self._revalidate()
+            if made.label not in self.store.labels():
+                # Dropped meanwhile by another command: nothing of it stays.
+                return before is None
+            if self.entry(made.label) != made:
+                return False
+            if before is None:
+                self._remove(made.label)
+            else:
+                self._save(before)
+        return True
 
     def _refuse_existing(self, label: str) -> None:
         if label in self.store.labels():
@@ -123,23 +154,28 @@ class Pinpal:
         the one still in use.
         """
         verifier = self._verifier(secret)
-        with exclusive(self.state_dir):
+        with self._locked():
             self._revalidate()
             old = self.entry(label)
             retiring = old.retiring if old.retiring is not None else old.current
             entry = LabelEntry(label, engine.start(secret, verifier, self.clock()), retiring)
-            self._save(entry)
+            self._save(entry, old)
         return entry
 
     def drop(self, label: str) -> None:
-        with exclusive(self.state_dir):
+        with self._locked():
             self._revalidate()
             if label not in self.store.labels():
                 raise NotFoundError(f"no secret is called {label!r}")
-            self.store.delete(label)
-            self._cache.pop(label, None)
-            self._seen = self.store.generation()
-            self.refresh_due()
+            self._remove(label)
+
+    def _remove(self, label: str) -> None:
+        self.store.delete(label)
+        self._cache.pop(label, None)
+        # Its plaintext left the vault: earlier copies of the file must not open.
+        self.store.rekey()
+        self._seen = self.store.generation()
+        self.refresh_due()
 
     def put_many(self, entries: Sequence[LabelEntry]) -> None:
         """Store entries as they are (legacy import), all or none; never over a label."""
@@ -147,7 +183,7 @@ class Pinpal:
             check_label(entry.label)
         if not entries:
             return
-        with exclusive(self.state_dir):
+        with self._locked():
             self._revalidate()
             for entry in entries:
                 self._refuse_existing(entry.label)
@@ -162,9 +198,9 @@ class Pinpal:
 
         Returns the review and whether a retiring secret was retired by it.
         """
-        with exclusive(self.state_dir):
+        with self._locked():
             self._revalidate()
-            entry = self.entry(label)
+            entry = before = self.entry(label)
             record = entry.current if role == CURRENT else entry.retiring
             if record is None:
                 raise NotFoundError(f"{label!r} has no secret being retired")
@@ -180,7 +216,7 @@ class Pinpal:
                 entry = LabelEntry(label, updated, retiring)
             else:
                 entry = LabelEntry(label, entry.current, updated)
-            self._save(entry)
+            self._save(entry, before)
         return attrs.evolve(result, record=updated), retired
 
     def _rehash_if_stale(self, record: Memorization, answer: str) -> Memorization:
@@ -195,9 +231,11 @@ class Pinpal:
         verifier = Verifier.make(engine.answer_bytes(record, answer), salt, params)
         return engine.with_verifier(record, verifier)
 
-    def _save(self, entry: LabelEntry) -> None:
+    def _save(self, entry: LabelEntry, before: LabelEntry | None = None) -> None:
         self.store.write(entry.label, encode_entry(entry))
         self._cache[entry.label] = entry
+        if before is not None and _material(before) - _material(entry):
+            self.store.rekey()
         self._seen = self.store.generation()
         self.refresh_due()
 
@@ -215,9 +253,24 @@ class Pinpal:
         }
 
     def refresh_due(self) -> None:
+        if self.rehearsal:
+            return
         times = self.due_times()
         write_due(self.state_dir, min(times.values()) if times else None)
         write_due_labels(self.state_dir, times)
+
+
+def _material(entry: LabelEntry) -> frozenset[tuple[object, ...]]:
+    """What an entry holds that must not outlive it: hashes, tokens and gaps."""
+    found: set[tuple[object, ...]] = set()
+    for _, record in entry.records():
+        digest = record.verifier.digest
+        found.add(("hash", digest))
+        found.add(("gaps", digest, record.gaps))
+        found.update(
+            ("token", digest, i, p.token) for i, p in enumerate(record.positions) if p.token
+        )
+    return frozenset(found)
 
 
 def check_label(label: str) -> None:

@@ -9,11 +9,20 @@ import attrs
 
 from secrets_common.keysource import KeySource
 from secrets_common.vault import Opener
+from tokenring.known_entries import touch_name
 
 if TYPE_CHECKING:
     from secrets_common.fido.interaction import Interaction
 
-__all__ = ["AgentInteraction", "Opener", "key_source", "opener", "read_reason"]
+__all__ = [
+    "AgentInteraction",
+    "Opener",
+    "key_source",
+    "opener",
+    "read_reason",
+    "store_reason",
+    "touch_name",
+]
 
 
 def key_source(
@@ -33,7 +42,11 @@ def opener(
 
 def read_reason(service: str, user: str) -> str:
     """Completes "Touch your security key to …"."""
-    return f"read {service!r} / {user!r}"
+    return f"read {touch_name(service, user)}"
+
+
+def store_reason(service: str, user: str) -> str:
+    return f"store {touch_name(service, user)}"
 
 
 def user_name_reason(service: str) -> str:

@@ -106,7 +106,7 @@ class TokenRing:
         if answer is None:
             self._in_process(
                 lambda ring: ring.set(
-                    service, user, password, reason=f"store {service!r} / {user!r}"
+                    service, user, password, reason=keys.store_reason(service, user)
                 )
             )
 
@@ -119,7 +119,9 @@ class TokenRing:
         if answer is not None:
             return True
         return self._in_process(
-            lambda ring: ring.delete(service, user, reason=f"delete {service!r} / {user!r}")
+            lambda ring: ring.delete(
+                service, user, reason=f"delete {keys.touch_name(service, user)}"
+            )
         )
 
     def entries(self) -> list[tuple[str, str]]:

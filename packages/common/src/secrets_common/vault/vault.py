@@ -77,6 +77,8 @@ class SlotInfo:
     """``"everyday"`` or ``"backup"`` for an authenticator, else empty."""
     credential: Credential | None = None
     """An authenticator's whole credential (RP ID, full credential id, UV mode)."""
+    username: str = ""
+    """The keyring user name holding a keyring slot's secret, else empty."""
 
 
 @attrs.define
@@ -1719,10 +1721,8 @@ def _slot_info(slot: layout.Slot | v1layout.Slot) -> SlotInfo:
         return SlotInfo(slot.name, slot.kind, detail, role, slot.credential)
     if isinstance(slot, KeyringSlot | v1layout.KeyringSlot):
         detail = f"keyring {slot.service!r} / {slot.username!r}"
-    else:
-        detail = (
-            f"scrypt n=2^{slot.scrypt.n.bit_length() - 1}, r={slot.scrypt.r}, p={slot.scrypt.p}"
-        )
+        return SlotInfo(slot.name, slot.kind, detail, username=slot.username)
+    detail = f"scrypt n=2^{slot.scrypt.n.bit_length() - 1}, r={slot.scrypt.r}, p={slot.scrypt.p}"
     return SlotInfo(slot.name, slot.kind, detail)
 
 

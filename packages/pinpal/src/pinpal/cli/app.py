@@ -2,18 +2,17 @@
 
 Wiring only: the real clock, the ``secrets`` module, the terminal, the vault
 store and the calibrated hash cost are chosen here and handed down.
-``--now`` replaces the clock for one command: to rehearse a schedule (or for
-end-to-end tests that learn a secret over simulated days).
+``--now`` replaces the clock for one command and rehearses: it shows what
+would happen and stores nothing (:mod:`pinpal.storage.rehearsal`), unless
+``PINPAL_TEST_CLOCK=1`` (end-to-end tests that learn a secret over simulated days).
 """
 
 from __future__ import annotations
 
-import functools
 import hmac
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -21,10 +20,15 @@ import typer
 from pinpal.cli import quickcheck
 from pinpal.cli.drill import drill, practise
 from pinpal.cli.listing import lines, no_secrets, rows
-from pinpal.cli.terminal import TerminalConsole, calibrate_with_spinner, interruptible
+from pinpal.cli.terminal import (
+    Interrupted,
+    NoAnswerError,
+    TerminalConsole,
+    calibrate_with_spinner,
+    interruptible,
+)
 from pinpal.cli.wording import describe, when
 from pinpal.learning.entropy import SYSTEM_ENTROPY
-from pinpal.learning.kdf import ScryptParams
 from pinpal.learning.secretgen import (
     DEFAULT_WORDS,
     Kind,
@@ -37,15 +41,30 @@ from pinpal.service import Due, Pinpal
 from pinpal.storage import kdfcache
 from pinpal.storage.codec import CURRENT, LabelEntry
 from pinpal.storage.duefile import state_dir
+from pinpal.storage.rehearsal import TEST_CLOCK_VARIABLE, RehearsalStore, rehearsing
+from pinpal.storage.store import RecordStore
 from pinpal.storage.vaultstore import VAULT_FILE, VaultStore
 from secrets_common.cli.invocation import command
 from secrets_common.errors import UsageError
 from secrets_common.home import HOME_VARIABLE
 
 
-def _hash_cost(directory: Path) -> Callable[[], ScryptParams]:
-    # Asked for lazily: commands that hash nothing never calibrate.
-    return functools.cache(lambda: kdfcache.load_or_calibrate(directory, calibrate_with_spinner))
+def _hash_cost(directory: Path, rehearsal: bool) -> kdfcache.HashCost:
+    # Asked for lazily: commands that hash nothing never calibrate. A fresh
+    # calibration is written once the keyring has served (a vault exists),
+    # never in a rehearsal.
+    vault = directory / VAULT_FILE
+    return kdfcache.HashCost(
+        directory, calibrate_with_spinner, lambda: not rehearsal and vault.exists()
+    )
+
+
+def _rehearsal_note(now: float) -> str:
+    moment = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now))
+    return (
+        f"rehearsal: acting as if it were {moment}; nothing is stored "
+        f"({TEST_CLOCK_VARIABLE}=1 stores)"
+    )
 
 
 WEAK_BITS = 50
@@ -99,6 +118,21 @@ def introduce(
     practise(pinpal, Due(entry.label, CURRENT, record), console)
 
 
+def outcome(pinpal: Pinpal, made: LabelEntry, before: LabelEntry | None, failure: str) -> str:
+    """Undo a `new`/`rotate` that got no answer; say exactly what stays."""
+    label = made.label
+    if pinpal.withdraw(made, before):
+        if before is None:
+            return f"{failure}; {label!r} was not stored"
+        return f"{failure}; no new secret was stored: the one in use under {label!r} stays"
+    if before is None:
+        return f"{failure}; {label!r} is stored, with the answers given"
+    return (
+        f"{failure}; the new secret of {label!r} is stored, with the answers given; "
+        "the old one stays in use until the new is learned"
+    )
+
+
 def build_app() -> typer.Typer:
     from secrets_common.cli.apps import new_app, version_option
 
@@ -113,7 +147,14 @@ def build_app() -> typer.Typer:
 
     def service() -> Pinpal:
         directory = state_dir()
-        return Pinpal(VaultStore(directory / VAULT_FILE), directory, clock, _hash_cost(directory))
+        now = fixed[0]
+        rehearsal = rehearsing(now, os.environ)
+        store: RecordStore = VaultStore(directory / VAULT_FILE)
+        if rehearsal and now is not None:
+            typer.echo(_rehearsal_note(now), err=True)
+            store = RehearsalStore(store)
+        cost = _hash_cost(directory, rehearsal)
+        return Pinpal(store, directory, clock, cost, rehearsal=rehearsal)
 
     @app.callback(invoke_without_command=True)
     @interruptible
@@ -123,7 +164,10 @@ def build_app() -> typer.Typer:
             None,
             "--now",
             metavar="EPOCH",
-            help="Act as if the clock read this Unix time (rehearse a schedule; tests).",
+            help=(
+                "Rehearse as if the clock read this Unix time: nothing is stored "
+                "(unless PINPAL_TEST_CLOCK=1, for tests)."
+            ),
         ),
         version: bool = version_option("pinpal"),  # noqa: ARG001 - eager, answers itself
     ) -> None:
@@ -140,13 +184,25 @@ def build_app() -> typer.Typer:
         # TokenRing), and the label before the user types a secret of their own.
         generated = None if existing else generated_secret(words, digits)
         pinpal = service()
-        if replacing:
-            pinpal.entry(label)
-        else:
+        if not replacing:
             pinpal.check_new(label)
-        secret = users_secret(console) if generated is None else generated
+        before = pinpal.entry(label) if replacing else None
+        try:
+            secret = users_secret(console) if generated is None else generated
+        except NoAnswerError as error:
+            raise NoAnswerError(f"{error}; nothing was stored") from None
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted; nothing was stored") from None
         entry = pinpal.rotate(label, secret) if replacing else pinpal.new(label, secret)
-        introduce(pinpal, console, entry, secret, existing)
+        if isinstance(pinpal.kdf_params, kdfcache.HashCost) and not pinpal.rehearsal:
+            pinpal.kdf_params.keep()
+        try:
+            introduce(pinpal, console, entry, secret, existing)
+        except UsageError as error:
+            # No answer, or one that is not text: the same class, what stays added.
+            raise type(error)(outcome(pinpal, entry, before, str(error))) from None
+        except KeyboardInterrupt:
+            raise Interrupted(outcome(pinpal, entry, before, "interrupted")) from None
 
     word_option = typer.Option(
         None, "--words", metavar="COUNT", help=f"Words from the EFF list (default {DEFAULT_WORDS})."
@@ -287,6 +343,23 @@ def build_app() -> typer.Typer:
             return
         pinpal.drop(label)
         console.say(f"dropped {label!r}.")
+
+    @app.command("start-over")
+    @interruptible
+    def start_over_command(
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    ) -> None:
+        """Set the vault aside (renamed, not deleted) and start a new one with `new`."""
+        from pinpal.storage.startover import start_over
+
+        directory = state_dir()
+        question = f"set {directory / VAULT_FILE} aside and start a new, empty vault?"
+        if not yes and not console.confirm(question):
+            console.say("nothing was changed.")
+            return
+        for line in start_over(directory, time.time()) or ["there was no vault to set aside."]:
+            console.say(line)
+        console.say(f"`{command('pinpal', 'new', 'LABEL')}` starts the new vault.")
 
     @app.command("import-legacy")
     @interruptible

@@ -89,6 +89,11 @@ def _miss(review: Review, record: Memorization) -> str:
         return f"not quite. PINPal keeps none of its {size}, only a hash: recall it and try again."
     if review.wrong_length:
         return f"not quite: it has {plural(len(record.positions), word)}. It is: {record.reveal()}"
+    if review.wrong_gaps:
+        return (
+            f"not quite: every {word} is right, but not the spaces or dashes around them "
+            f"(they count, as typed). It is: {record.reveal()}"
+        )
     if review.error_among_forgotten:
         return f"not quite: every stored {word} is right, so a forgotten one (•) is wrong."
     places = ", ".join(str(i + 1) for i in review.wrong_positions)

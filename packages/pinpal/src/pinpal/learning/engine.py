@@ -10,6 +10,11 @@ Tokens are introduced a chunk at a time: the next chunk is hidden once every
 token already in training is stable enough (``Policy.introduce_at``), and a
 hidden token is forgotten once it is stable enough (``Policy.forget_at``).
 When all are forgotten the secret is learned and the record holds no token.
+
+A secret the user brought is *exact*: it is graded on exactly the text typed
+(Unicode NFC only: every space, separator and letter case counts), and the
+record keeps the spaces and dashes around its parts (``gaps``) until it is
+learned. A generated one forgives case and spacing.
 Stabilities and the schedule come from :mod:`pinpal.learning.memory`. No clock, no
 randomness, no I/O here: time is a parameter.
 """
@@ -24,7 +29,15 @@ import attrs
 
 from pinpal.learning.kdf import Verifier
 from pinpal.learning.memory import DAY, DEFAULT_MODEL, MemoryModel
-from pinpal.learning.secretgen import Kind, NewSecret, chunk_size, split_answer
+from pinpal.learning.secretgen import (
+    Kind,
+    NewSecret,
+    chunk_size,
+    interleave,
+    normalized,
+    split_answer,
+    split_exact,
+)
 
 SHOWN_PLACEHOLDER = "°"
 FORGOTTEN_PLACEHOLDER = "•"
@@ -91,6 +104,10 @@ class Memorization:
     due: float | None = None
     # When the last practices happened, oldest first.
     history: tuple[float, ...] = ()
+    # Graded on the exact text (a secret the user brought, since format 2).
+    exact: bool = False
+    # An exact record's text around and between its positions, until learned.
+    gaps: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         _, forgotten, total = self.progress
@@ -127,11 +144,19 @@ class Memorization:
 
     def hint(self) -> str:
         """The prompt line: shown tokens, ``°`` for hidden, ``•`` for forgotten."""
-        return self.separator.join(_placeholder(p, reveal=False) for p in self.positions)
+        return self._line(reveal=False)
 
     def reveal(self) -> str:
         """What PINPal can still show after a miss: every stored token."""
-        return self.separator.join(_placeholder(p, reveal=True) for p in self.positions)
+        return self._line(reveal=True)
+
+    def _line(self, reveal: bool) -> str:
+        shown = tuple(_placeholder(p, reveal) for p in self.positions)
+        if len(self.gaps) != len(shown) + 1:
+            return self.separator.join(shown)
+        line = interleave(self.gaps, shown)
+        # Spaces at either end would be invisible on a terminal.
+        return f'"{line}"' if line != line.strip() else line
 
 
 def _placeholder(position: Position, reveal: bool) -> str:
@@ -152,6 +177,8 @@ def start(secret: NewSecret, verifier: Verifier, now: float) -> Memorization:
         verifier=verifier,
         bits=secret.bits,
         created=now,
+        exact=secret.gaps is not None,
+        gaps=secret.gaps or (),
     )
 
 
@@ -163,6 +190,8 @@ class Review:
     record: Memorization
     wrong_positions: tuple[int, ...] = ()
     wrong_length: bool = False
+    # Every part right, but not the spaces or dashes around them (exact records).
+    wrong_gaps: bool = False
     error_among_forgotten: bool = False
     newly_hidden: tuple[int, ...] = ()
     newly_forgotten: tuple[int, ...] = ()
@@ -171,12 +200,21 @@ class Review:
 
 
 def tokens_of(record: Memorization, answer: str) -> tuple[str, ...]:
+    """The tokens of a typed answer, to tell which positions are wrong."""
+    if record.exact:
+        return split_exact(normalized(answer), record.separator)[0]
     return split_answer(answer, record.separator, lowercase=record.kind is Kind.WORDS)
 
 
 def answer_bytes(record: Memorization, answer: str) -> bytes:
-    """The canonical bytes of an answer, as hashed at creation."""
+    """The bytes an answer is hashed as: exactly what was typed, or its canonical form."""
+    if record.exact:
+        return normalized(answer).encode("utf-8")
     return record.separator.join(tokens_of(record, answer)).encode("utf-8")
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
 def review(
@@ -190,7 +228,7 @@ def review(
     early = now < scheduled
     history = (*record.history, now)[-policy.history_length :]
     typed = tokens_of(record, answer)
-    correct = record.verifier.verify(record.separator.join(typed).encode("utf-8"))
+    correct = record.verifier.verify(answer_bytes(record, answer))
     elapsed = 0.0 if record.last_review is None else max(0.0, now - record.last_review)
 
     positions = list(record.positions)
@@ -242,6 +280,9 @@ def review(
         just_learned = updated.learned and record.learned_at is None
         if just_learned:
             updated = attrs.evolve(updated, learned_at=now)
+        if updated.learned:
+            # The last plaintext of an exact secret goes with its last token.
+            updated = attrs.evolve(updated, gaps=())
         return Review(
             True,
             updated,
@@ -259,13 +300,16 @@ def review(
         wrong = tuple(
             i
             for i, p in enumerate(positions)
-            if p.token is not None
-            and not hmac.compare_digest(typed[i].encode("utf-8"), p.token.encode("utf-8"))
+            if p.token is not None and not _same(typed[i], p.token)
         )
         to_lapse = {i for i in wrong if positions[i].in_training}
+    wrong_gaps = False
+    if record.exact and not wrong_length and not wrong and record.gaps:
+        typed_gaps = split_exact(normalized(answer), record.separator)[1]
+        wrong_gaps = not _same("\0".join(typed_gaps), "\0".join(record.gaps))
     # All stored tokens right, yet the hash disagrees: a forgotten one is wrong,
     # and PINPal cannot know which.
-    among_forgotten = not wrong_length and not wrong
+    among_forgotten = not wrong_length and not wrong and not wrong_gaps
     if among_forgotten:
         to_lapse = {i for i, p in enumerate(positions) if p.stage is Stage.FORGOTTEN}
     positions = [
@@ -288,6 +332,7 @@ def review(
         updated,
         wrong_positions=tuple(i for i in wrong if positions[i].token is not None),
         wrong_length=wrong_length,
+        wrong_gaps=wrong_gaps,
         error_among_forgotten=among_forgotten,
         streak_reset=streak_reset,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import math
 import re
+import unicodedata
 
 import attrs
 
@@ -28,13 +29,16 @@ class NewSecret:
     """A secret as tokens, how they are joined, and its strength if known.
 
     ``bits`` is ``None`` for a secret the user brought: its strength depends on
-    how it was made, which PINPal cannot know.
+    how it was made, which PINPal cannot know. ``gaps`` is set for such a
+    secret only: what was typed around and between its tokens, exactly
+    (``len(tokens) + 1`` strings), so that nothing typed is lost.
     """
 
     kind: Kind
     tokens: tuple[str, ...]
     separator: str
     bits: float | None = None
+    gaps: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
         # A repr in a traceback or a log must never carry the secret.
@@ -42,7 +46,19 @@ class NewSecret:
 
     @property
     def text(self) -> str:
+        if self.gaps is not None:
+            return interleave(self.gaps, self.tokens)
         return self.separator.join(self.tokens)
+
+
+def interleave(gaps: tuple[str, ...], tokens: tuple[str, ...]) -> str:
+    """``gaps[0] + tokens[0] + gaps[1] + ... + gaps[-1]``."""
+    return gaps[0] + "".join(token + gap for token, gap in zip(tokens, gaps[1:], strict=True))
+
+
+def normalized(text: str) -> str:
+    """The one transformation an existing secret (and an answer to it) goes through."""
+    return unicodedata.normalize("NFC", text)
 
 
 def strength(kind: Kind, count: int) -> float | None:
@@ -70,20 +86,46 @@ def generate_digits(count: int, entropy: Entropy) -> NewSecret:
 
 
 def existing_secret(text: str) -> NewSecret:
-    """Split a secret the user typed into tokens PINPal can hide one by one.
+    """A secret the user typed, kept exactly (Unicode NFC only), as parts to hide one by one.
 
     Words separated by spaces stay words; a dashed code (``ABCD-EFGH``) is split
     at its dashes; a PIN is split into digits; anything else into characters.
+    The spaces and dashes around and between the parts are kept as typed.
     """
-    cleaned = text.strip()
+    exact = normalized(text)
+    cleaned = exact.strip()
     if not cleaned:
         raise UsageError("the secret is empty")
     if re.search(r"\s", cleaned):
-        return NewSecret(Kind.EXISTING, tuple(cleaned.split()), " ")
-    if "-" in cleaned.strip("-"):
-        parts = tuple(part for part in cleaned.split("-") if part)
-        return NewSecret(Kind.EXISTING, parts, "-")
-    return NewSecret(Kind.EXISTING, tuple(cleaned), "")
+        separator = " "
+    elif "-" in cleaned.strip("-"):
+        separator = "-"
+    else:
+        separator = ""
+    tokens, gaps = split_exact(exact, separator)
+    return NewSecret(Kind.EXISTING, tokens, separator, gaps=gaps)
+
+
+_GAPS = {" ": r"\s+", "-": r"[\s-]+", "": r"\s+"}
+
+
+def split_exact(text: str, separator: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Parts and the gaps around them, such that ``interleave(gaps, parts) == text``.
+
+    Gaps are runs of spaces (and of dashes, for a dashed code); with no
+    separator, every character between the leading and trailing spaces is a part.
+    """
+    gap = _GAPS.get(separator, re.escape(separator) + "+")
+    found = re.fullmatch(f"({gap})?(.*?)({gap})?", text, re.DOTALL)
+    if found is None:  # pragma: no cover - the pattern matches any text
+        raise ValueError("unsplittable")
+    lead, middle, trail = found.group(1) or "", found.group(2), found.group(3) or ""
+    if not middle:
+        return (), (lead + trail,)
+    if separator == "":
+        return tuple(middle), (lead, *([""] * (len(middle) - 1)), trail)
+    pieces = re.split(f"({gap})", middle)
+    return tuple(pieces[0::2]), (lead, *pieces[1::2], trail)
 
 
 def split_answer(answer: str, separator: str, lowercase: bool) -> tuple[str, ...]:

@@ -2,12 +2,18 @@
 
 One vault entry per label::
 
-    {"format": "pinpal-label", "version": 1, "label": "...",
+    {"format": "pinpal-label", "version": 2, "label": "...",
      "current": <record>, "retiring": <record> | null}
 
 ``retiring`` is the previous secret during a ``rotate``, dropped once the
 current one is learned. A record lists its positions; a forgotten position
 has no ``token`` key at all, so a learned record carries no token.
+
+Version 2 adds ``"exact"`` to a record: true for a secret the user brought,
+graded on exactly the text typed, whose ``"gaps"`` (the spaces and dashes
+around its parts, dropped once it is learned) are kept with it. Version 1
+records (no ``"exact"``) are read as forgiving ones: they were hashed in the
+canonical form, so they stay graded that way.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from pinpal.learning.secretgen import Kind
 from secrets_common.errors import SecretsError
 
 FORMAT_NAME = "pinpal-label"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)
 # A label's roles: the secret in use, and the one it replaces during a rotation.
 CURRENT = "current"
 RETIRING = "retiring"
@@ -83,6 +90,8 @@ def record_to_json(record: Memorization) -> dict[str, Any]:
         "learned_at": record.learned_at,
         "due": record.due,
         "history": list(record.history),
+        "exact": record.exact,
+        "gaps": list(record.gaps),
     }
 
 
@@ -103,8 +112,9 @@ def decode_entry(data: bytes, name: str) -> LabelEntry:
         document = json.loads(data.decode("utf-8"))
         if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
             raise ValueError("not a PINPal record")
-        if document.get("version") != VERSION:
-            raise ValueError(f"unknown version {document.get('version')!r}")
+        version = document.get("version")
+        if version not in READABLE or isinstance(version, bool):
+            raise ValueError(f"unknown version {version!r}")
         retiring = document.get("retiring")
         return LabelEntry(
             label=str(document["label"]),
@@ -138,6 +148,7 @@ def record_from_json(data: dict[str, Any]) -> Memorization:
         positions.append(Position(stage, token, float(item["stability"])))
     verifier = data["verifier"]
     bits = data.get("bits")
+    exact, gaps = _exactness(data, positions)
     return Memorization(
         kind=Kind(data["kind"]),
         separator=str(data["separator"]),
@@ -158,7 +169,23 @@ def record_from_json(data: dict[str, Any]) -> Memorization:
         learned_at=_optional_float(data.get("learned_at")),
         due=_optional_float(data.get("due")),
         history=tuple(_time(value) for value in data.get("history", [])),
+        exact=exact,
+        gaps=gaps,
     )
+
+
+def _exactness(data: dict[str, Any], positions: list[Position]) -> tuple[bool, tuple[str, ...]]:
+    exact = data.get("exact", False)
+    gaps = data.get("gaps", [])
+    if not isinstance(exact, bool) or not isinstance(gaps, list):
+        raise TypeError("'exact' or 'gaps' has the wrong type")
+    if not all(isinstance(gap, str) for gap in gaps):
+        raise TypeError("a gap is not text")
+    learned = all(p.stage is Stage.FORGOTTEN for p in positions)
+    expected = 0 if learned or not exact else len(positions) + 1
+    if len(gaps) != expected:
+        raise ValueError("the gaps do not match the positions")
+    return exact, tuple(gaps)
 
 
 def _time(value: object) -> float:

@@ -32,14 +32,58 @@ def save(directory: Path, params: ScryptParams) -> None:
     write_private(directory / CACHE_FILE, json.dumps(params.to_json()) + "\n")
 
 
+def calibrated(calibrate: Callable[[], ScryptParams], floor: ScryptParams = FLOOR) -> ScryptParams:
+    params = calibrate()
+    return params if meets_floor(params, floor) else floor
+
+
 def load_or_calibrate(
     directory: Path, calibrate: Callable[[], ScryptParams], floor: ScryptParams = FLOOR
 ) -> ScryptParams:
     cached = load(directory, floor)
     if cached is not None:
         return cached
-    params = calibrate()
-    if not meets_floor(params, floor):
-        params = floor
+    params = calibrated(calibrate, floor)
     save(directory, params)
     return params
+
+
+class HashCost:
+    """The cost for one command, calibrated at most once; the file written only when kept.
+
+    A command that fails before it stored anything (a keyring that refuses
+    the first vault, say) must leave no ``scrypt.json`` behind: a freshly
+    calibrated cost is written by :meth:`keep`, which the caller calls once
+    something hashed at that cost is stored, or at once where a vault
+    already exists (the keyring has served before).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        calibrate: Callable[[], ScryptParams],
+        stored: Callable[[], bool],
+        floor: ScryptParams = FLOOR,
+    ) -> None:
+        self._directory = directory
+        self._calibrate = calibrate
+        self._stored = stored
+        self._floor = floor
+        self._params: ScryptParams | None = None
+        self._unsaved = False
+
+    def __call__(self) -> ScryptParams:
+        if self._params is None:
+            self._params = load(self._directory, self._floor)
+            if self._params is None:
+                self._params = calibrated(self._calibrate, self._floor)
+                self._unsaved = True
+                if self._stored():
+                    self.keep()
+        return self._params
+
+    def keep(self) -> None:
+        """Write a freshly calibrated cost to the file (once)."""
+        if self._unsaved and self._params is not None:
+            save(self._directory, self._params)
+            self._unsaved = False

@@ -11,9 +11,12 @@ its index key and PINPal the decrypted records: one touch per command.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from secrets_common.errors import SecretsError
-from secrets_common.vault import KeyringBackend
+from secrets_common.vault import KeyringBackend, KeyringUnavailableError
+
+R = TypeVar("R")
 
 
 class RememberingKeyring:
@@ -33,7 +36,7 @@ class RememberingKeyring:
         return self._answers[key]
 
     def set_password(self, service: str, username: str, password: str) -> None:
-        self._backend.set_password(service, username, password)
+        _unwrapped(self._backend.set_password, service, username, password)
         self._answers[service, username] = password
 
     def delete_password(self, service: str, username: str) -> None:
@@ -41,9 +44,15 @@ class RememberingKeyring:
         self._backend.delete_password(service, username)
 
 
-def _unwrapped(get: Callable[[str, str], str | None], service: str, username: str) -> str | None:
+def _unwrapped(call: Callable[..., R], *args: str) -> R:
+    import keyring.errors
+
     try:
-        return get(service, username)
+        return call(*args)
+    except keyring.errors.KeyringLocked:
+        from pinpal.storage.keyrings import locked_keyring
+
+        raise KeyringUnavailableError(locked_keyring()) from None
     except Exception as error:
         # TokenRing must raise keyring's own error class, and hangs the
         # toolkit's error (a touch refused, a wrong key) on it as

@@ -1,8 +1,12 @@
 """One PINPal command at a time may change the stored records.
 
-The vault serialises its own file writes; this lock makes PINPal's
+The vault serialises its own file writes; this lock makes PINPAL's
 read-grade-write of a record atomic across processes (two terminals drilling
 at once), so no answer is lost.
+
+The lock is taken on the state directory itself, not on a file in it: a
+command that fails (a keyring that refuses, say) then leaves no lock file
+behind, and there is no file whose removal could let two holders in.
 """
 
 from __future__ import annotations
@@ -15,13 +19,11 @@ from pathlib import Path
 
 from secrets_common.paths import ensure_private_dir
 
-LOCK_FILE = "lock"
-
 
 @contextlib.contextmanager
 def exclusive(directory: Path) -> Iterator[None]:
     ensure_private_dir(directory)
-    descriptor = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield

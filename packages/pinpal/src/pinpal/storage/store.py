@@ -30,6 +30,10 @@ class RecordStore(Protocol):
         """A cheap value that changes whenever any entry changes (no key needed)."""
         ...
 
+    def rekey(self) -> None:
+        """Make every earlier copy of the store unreadable (after plaintext left it)."""
+        ...
+
 
 class MemoryStore:
     """Entries in a dict (tests, and dry runs)."""
@@ -37,6 +41,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.entries: dict[str, bytes] = {}
         self.changes = 0
+        self.rekeys = 0
 
     def labels(self) -> list[str]:
         return sorted(self.entries)
@@ -62,6 +67,11 @@ class MemoryStore:
 
     def generation(self) -> object:
         return self.changes
+
+    def rekey(self) -> None:
+        # Nothing earlier is kept in memory; counted for the service's tests.
+        self.rekeys += 1
+        self.changes += 1
 
 
 _check: type[RecordStore] = MemoryStore

@@ -31,6 +31,7 @@ from secrets_common.paths import ensure_private_dir
 from secrets_common.vault import VaultRekeyedError
 from tokenring.agent import protocol
 from tokenring.agent.peercred import PeerCredentials, PeerRefused, check_peer, process_name
+from tokenring.known_entries import touch_name
 from tokenring.session import Ring, Session
 
 T = TypeVar("T")
@@ -52,7 +53,7 @@ def error_kind(error: SecretsError) -> str:
 def touch_prompt(peer: PeerCredentials, service: str, user: str) -> str:
     name = process_name(peer.pid)
     who = f"{name} (pid {peer.pid})" if peer.pid is not None else name
-    return f"{who} wants {service!r} / {user!r} — touch your key"
+    return f"{who} wants {touch_name(service, user)} — touch your key"
 
 
 def bind_socket(path: str) -> socket.socket:
@@ -324,7 +325,7 @@ class Agent:
         if op == "set":
             password = _text(request, "value")
             # Format 2: every write is one touch (the key wraps that entry for itself).
-            store_reason = f"{who} wants to store {service!r} / {user!r} — touch your key"
+            store_reason = f"{who} wants to store {touch_name(service, user)} — touch your key"
 
             def store(ring: Ring) -> None:
                 send_event(store_reason)

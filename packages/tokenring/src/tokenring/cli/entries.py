@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from secrets_common.cli.output import emit
-from secrets_common.errors import NotFoundError, SecretsError
+from secrets_common.errors import NotFoundError, SecretsError, UsageError
+from tokenring import known_entries
 from tokenring.cli.common import JsonOption, VaultOption, note, token_ring
 from tokenring.cli.secret_input import read_secret
 
@@ -40,8 +41,21 @@ def register(app: typer.Typer) -> None:
         emit(password)
 
     @app.command()
-    def delete(service: Service, user: User, vault: VaultOption = None) -> None:
+    def delete(
+        service: Service,
+        user: User,
+        vault: VaultOption = None,
+        force: Annotated[
+            bool, typer.Option("--force", help="Also delete another vault's key.")
+        ] = False,
+    ) -> None:
         """Remove a secret."""
+        destroys = known_entries.loss(service, user)
+        if destroys is not None and not force:
+            raise UsageError(
+                f"{user!r} at {service!r} was not deleted: {destroys}; "
+                "add --force to delete it anyway"
+            )
         ring = token_ring(vault)
         ring.check_vault()
         if not ring.delete(service, user):
@@ -53,9 +67,17 @@ def register(app: typer.Typer) -> None:
         """List services and user names (never secrets)."""
         ring = token_ring(vault)
         ring.check_vault()
-        entries = ring.entries()
+        named = [(s, u, known_entries.describe(s, u)) for s, u in ring.entries()]
         if as_json:
-            emit(json.dumps([{"service": s, "user": u} for s, u in entries], indent=2))
+            emit(json.dumps([_row(s, u, name) for s, u, name in named], indent=2))
             return
-        if entries:
-            emit("\n".join(f"{service}\t{user}" for service, user in entries))
+        if named:
+            emit("\n".join("\t".join(filter(None, row)) for row in named))
+
+
+def _row(service: str, user: str, name: str | None) -> dict[str, str]:
+    row = {"service": service, "user": user}
+    if name is not None:
+        # Only for another vault's key: an ordinary entry keeps its two fields.
+        row["known_as"] = name
+    return row

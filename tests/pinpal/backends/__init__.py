@@ -1,0 +1,1 @@
+"""Keyring backends that stand in for a system service in `pinpal` subprocesses."""
