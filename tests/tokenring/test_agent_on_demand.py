@@ -208,7 +208,7 @@ def test_keyring_command_errors_are_short(soft_key: Path) -> None:
     assert no_vault.returncode != 0
     # keyring's command prints its own traceback for a set error: one, and short.
     last = short_error(no_vault.stderr)
-    assert last.startswith("keyring.errors.PasswordSetError: TokenRing: there is no vault at")
+    assert last.startswith("keyring.errors.PasswordSetError: TokenRing: no TokenRing vault at")
     assert last.endswith("create one with `secrets ring init`")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from keyring import errors
 
+from secrets_common.cli import invocation
 from secrets_common.errors import PresenceError
 from tests.tokenring.conftest import SharedAgent, touches
 from tokenring.backend import PRIORITY, TokenRingKeyring
@@ -31,6 +32,7 @@ def test_user_name_lookup_costs_no_touch_until_the_password_is_read(
 
 
 def test_without_a_vault_nothing_is_stored(soft_key: Path) -> None:
+    invocation.reset()  # as in twine's process: no command of the toolkit runs here
     ring = TokenRingKeyring()
     assert ring.get_password("svc", "user") is None
     assert ring.get_credential("svc", None) is None

@@ -74,10 +74,7 @@ class TokenRingKeyring(KeyringBackend):
             raise errors.PasswordSetError("TokenRing: the password is empty; nothing was stored")
         ring = self._ring()
         if not ring.vault_exists():
-            raise errors.PasswordSetError(
-                f"TokenRing: there is no vault at {ring.vault} yet;"
-                f" create one with `{INIT_COMMAND}`"
-            )
+            raise _short(errors.PasswordSetError, _no_vault(ring.vault)) from None
         try:
             ring.set(service, username, password)
         except SecretsError as error:
@@ -109,6 +106,19 @@ class TokenRingKeyring(KeyringBackend):
         if password is None:
             return None
         return credentials.SimpleCredential(username, password)
+
+
+def _no_vault(path: Path) -> SecretsError:
+    """No vault yet: the command that makes one, as the user can type it here.
+
+    Inside the toolkit's own commands (PINPal's, say) as they were invoked;
+    in another program's process (``keyring set``, twine) ``secrets ring
+    init``, which every installation has.
+    """
+    from secrets_common.cli.invocation import by_the_toolkit
+    from tokenring.ring import missing_vault
+
+    return missing_vault(path, None if by_the_toolkit() else INIT_COMMAND)
 
 
 def _short(kind: type[errors.KeyringError], error: SecretsError) -> errors.KeyringError:
