@@ -91,7 +91,9 @@ def test_touch_prompt_names_pinpals_vault_key(tokenring: Invoke, agent: AgentPro
     assert got.returncode == 0, got.stderr
     assert "wants PINPal's vault key — touch your key" in got.stderr
     assert user not in got.stderr
-    assert "wants PINPal's vault key — touch your key" in agent.log.read_text()
+    assert "Touch your security key to release PINPal's vault key to tokenring (pid " in (
+        agent.log.read_text()
+    )
 
 
 def test_with_two_keys_the_agent_names_the_key_to_touch(

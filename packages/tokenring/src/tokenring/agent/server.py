@@ -315,7 +315,9 @@ class Agent:
                     return None
                 send_event(reason)
                 # The key's reason completes "touch the key to …" (prompt and error).
-                return ring.get(service, user, reason=f"release {service!r} / {user!r} to {who}")
+                return ring.get(
+                    service, user, reason=f"release {touch_name(service, user)} to {who}"
+                )
 
             value = self._use(read)
             if value is None:
@@ -329,7 +331,9 @@ class Agent:
 
             def store(ring: Ring) -> None:
                 send_event(store_reason)
-                ring.set(service, user, password, reason=f"store {service!r} / {user!r} for {who}")
+                ring.set(
+                    service, user, password, reason=f"store {touch_name(service, user)} for {who}"
+                )
 
             self._use(store)
             self._log(f"stored {service!r} / {user!r} for {who}")
