@@ -25,6 +25,9 @@ def ring_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
         **env,
         "SECRETS_AUTHENTICATOR": f"soft:{tmp_path / 'key.json'}",
         "PYTHON_KEYRING_BACKEND": "tokenring.backend.TokenRingKeyring",
+        # The counts of packages/pinpal/README.md are in-process ones: no agent
+        # on demand (through one, a re-key's delete would cost no touch).
+        "TOKENRING_NO_AGENT": "1",
     }
     created = run("secrets", "ring", "init", "--no-recovery-code", env=ring)
     assert created.returncode == 0, created.stderr
@@ -66,9 +69,7 @@ def test_pinpal_keeps_its_vault_key_behind_one_touch_per_command(
     assert [(row["label"], row["practices"]) for row in listing] == [("laptop", 2), ("other", 2)]
 
     before = touches(ring_env)
-    # In-process: the agent the earlier commands started has a key that still grants.
-    denied = {**ring_env, "SECRETS_SOFT_PRESENCE": "deny", "TOKENRING_NO_AGENT": "1"}
-    refused = run("pinpal", "list", env=denied)
+    refused = run("pinpal", "list", env={**ring_env, "SECRETS_SOFT_PRESENCE": "deny"})
     assert refused.returncode == 3, refused.stderr  # the table's "security key", not "vault file"
     assert refused.stderr.count("error:") == 1
     assert "not touched" in refused.stderr.splitlines()[-1]
