@@ -111,6 +111,16 @@ def test_a_rekey_under_tokenring_costs_what_the_docs_say(ring_env: dict[str, str
     assert cost(ring_env, "list") == 1
 
 
+def test_a_rekey_through_the_agent_costs_one_touch_more(ring_env: dict[str, str]) -> None:
+    # The agent the first command starts keeps the vault unlocked: the delete is free.
+    agent_env = {k: v for k, v in ring_env.items() if k != "TOKENRING_NO_AGENT"}
+    other = "alpha beta"
+    assert cost(agent_env, "new", "kept", "--existing", answers=f"{other}\n{other}\n") == 1
+    assert cost(agent_env, "new", "gone", "--existing", answers=f"{other}\n{other}\n") == 1
+    assert cost(agent_env, "drop", "gone", "--yes") == 1 + 1
+    assert cost(agent_env, "list") == 1
+
+
 def test_the_ring_names_pinpals_vault_key_and_will_not_delete_it_unforced(
     ring_env: dict[str, str],
 ) -> None:
