@@ -25,12 +25,14 @@ import pytest
 
 from tests.cli import run
 from tests.tokenring.conftest import AgentProcess, SharedAgent, start_agent, touches
+from tokenring.agent.peercred import program_name
 
-# A same-user program that names itself "twine" and asks the agent over a raw
-# socket. It prints its pid, every event frame and the answer, one JSON line each.
+# A same-user program that names itself "twine" (a script of that name: the
+# agent names an interpreter by the script it runs) and asks the agent over a
+# raw socket. It prints its pid, every event frame and the answer, one JSON
+# line each.
 RAW_CLIENT = r"""
-import ctypes, json, os, socket, sys
-ctypes.CDLL(None).prctl(15, b"twine", 0, 0, 0)  # PR_SET_NAME: a comm of its choosing
+import json, os, socket, sys
 print(json.dumps({"pid": os.getpid()}), flush=True)
 for line in sys.stdin:
     body = line.strip().encode()
@@ -62,8 +64,10 @@ def _raw_requests(
     lines = "".join(
         json.dumps({"v": 1, "vault": str(agent.vault), **request}) + "\n" for request in requests
     )
+    script = Path(tempfile.mkdtemp(prefix="tm-client-")) / "twine"
+    script.write_text(RAW_CLIENT)
     done = subprocess.run(
-        [sys.executable, "-c", RAW_CLIENT],
+        [sys.executable, str(script)],
         input=lines,
         capture_output=True,
         text=True,
@@ -102,7 +106,8 @@ def test_every_touch_through_the_agent_is_announced_with_the_real_pid(
     stored, got, deleted = answers
     assert [frame.get("ok") for frame in (stored[-1], got[-1], deleted[-1])] == [True] * 3
     assert got[-1]["value"] == "v4lue"
-    who = f"twine (pid {pid})"
+    # The test process ran it (not a shell): the agent names it too.
+    who = f"twine (pid {pid}), run by {program_name(os.getpid())} (pid {os.getpid()})"
     assert f"{who} wants to store 'tm-svc' / 'tm-user' — touch your key" in str(stored[0])
     assert f"{who} wants 'tm-svc' / 'tm-user' — touch your key" in str(got[0])
     spent = touches(shared_agent.key) - before

@@ -44,6 +44,40 @@ class AgentFailure(Exception):
         self.exit_code = exit_code
 
 
+class AgentImpostor(AgentFailure):
+    """The socket's peer runs as another user: nothing is sent to it."""
+
+
+WRITES = ("set", "delete")
+"""Requests that change the vault: never repeated in-process once they may have run."""
+
+
+def check_agent_uid(sock: Any, where: str, *, uid: int | None = None) -> None:
+    """:class:`AgentImpostor` unless the process behind ``sock`` runs as ``uid`` (ours).
+
+    Checked before a byte is sent: a socket at our path that another user
+    bound (a misconfigured runtime directory) must not see our secrets.
+    """
+    if not hasattr(os, "getuid"):
+        return  # Windows: named pipes, see tokenring.agent.winpipe
+    from tokenring.agent.peercred import PeerRefused, peer_credentials
+
+    expected = os.getuid() if uid is None else uid
+    try:
+        owner = peer_credentials(sock, use_pidfd=False).uid
+    except (OSError, PeerRefused) as error:
+        raise AgentImpostor(
+            "AgentError", f"refused the agent at {where}: cannot tell who runs it ({error})", 6
+        ) from None
+    if owner != expected:
+        raise AgentImpostor(
+            "AgentError",
+            f"refused the agent at {where}: it runs as uid {owner}, not as you (uid"
+            f" {expected}); remove that socket or set TOKENRING_SOCKET",
+            6,
+        )
+
+
 def connect(path: str | None = None) -> _socket.socket:
     """A connection to the agent, or :class:`AgentUnavailable`.
 
@@ -60,6 +94,11 @@ def connect(path: str | None = None) -> _socket.socket:
     except OSError as error:
         sock.close()
         raise AgentUnavailable(f"no agent at {where}: {error.strerror or error}") from None
+    try:
+        check_agent_uid(sock, where)
+    except AgentImpostor:
+        sock.close()
+        raise
     return sock
 
 
@@ -82,25 +121,45 @@ def request(
         raise AgentUnavailable(f"too large for the agent: {error}") from None
     sock = connect(path)
     try:
-        return _converse(sock, frame, on_event)
+        return _converse(sock, frame, on_event, writes=message.get("op") in WRITES)
     finally:
         sock.close()
 
 
-def _converse(sock: _socket.socket, frame: bytes, on_event: EventHandler | None) -> dict[str, Any]:
+def _converse(
+    sock: _socket.socket, frame: bytes, on_event: EventHandler | None, *, writes: bool
+) -> dict[str, Any]:
+    # When may the caller do the work in-process instead (AgentUnavailable)?
+    # Only when the agent cannot have run the request, so that a write is
+    # never done twice: the request was not delivered whole (EPIPE,
+    # ECONNRESET while sending), the agent closed with part of it unread
+    # (ECONNRESET: Linux resets only a connection closed with unread input),
+    # or it said it read nothing (Busy, at its connection cap). A clean close
+    # before any answer may follow a write that ran: only reads fall back then.
+    # Once an event came, the request was accepted: never.
     try:
         sock.sendall(frame)
     except OSError as error:
-        raise AgentGone(f"the agent closed the connection: {error.strerror or error}") from None
+        raise AgentUnavailable(
+            f"the agent refused the connection: {error.strerror or error}"
+        ) from None
+    accepted = False
     while True:
         try:
             answer = protocol.read_frame(sock, limit=protocol.MAX_ANSWER)
+        except ConnectionResetError as error:
+            if not accepted:
+                raise AgentUnavailable(f"the agent reset the connection: {error}") from None
+            raise AgentGone(f"the agent went away during the request ({error})") from None
         except protocol.ProtocolError as error:
+            if not accepted and not writes and isinstance(error, protocol.ConnectionClosed):
+                raise AgentUnavailable("the agent closed the connection unanswered") from None
             raise AgentGone(f"the agent went away during the request ({error})") from None
         except OSError as error:
             raise AgentGone(
                 f"the agent went away during the request ({error.strerror or error})"
             ) from None
+        accepted = True
         if "event" in answer:
             if on_event is not None:
                 on_event(answer)

@@ -19,12 +19,15 @@ from tokenring.agent import wirejson
 
 TYPE_CHECKING = False  # see tokenring.agent.client: typing is too heavy for the fast path
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Protocol
 
     class Stream(Protocol):
         """A connected stream socket (``socket.socket`` or the bare ``_socket.socket``)."""
 
         def recv(self, size: int, /) -> bytes: ...
+
+        def settimeout(self, value: float | None, /) -> None: ...
 
         def sendall(self, data: bytes, /) -> None: ...
 
@@ -38,7 +41,9 @@ OTHER_VAULT = "OtherVault"
 """Error kind: the agent serves another vault than the request names."""
 TOO_LARGE = "TooLarge"
 """Error kind: the answer would not fit in one frame."""
-IN_PROCESS_KINDS = (OTHER_VAULT, TOO_LARGE)
+BUSY = "Busy"
+"""Error kind: the agent holds as many connections as it serves; it read no request."""
+IN_PROCESS_KINDS = (OTHER_VAULT, TOO_LARGE, BUSY)
 """Answers that send the client to do the work in-process instead."""
 _HEADER_SIZE = 4  # big-endian unsigned length; int.to_bytes spares importing struct
 
@@ -49,6 +54,10 @@ class ProtocolError(Exception):
 
 class ConnectionClosed(ProtocolError):
     """The peer closed the connection cleanly between two frames."""
+
+
+class FrameTimeout(ProtocolError):
+    """The whole frame did not arrive before its deadline."""
 
 
 def encode(message: dict[str, Any], *, limit: int = MAX_FRAME) -> bytes:
@@ -72,11 +81,23 @@ def decode(payload: bytes) -> dict[str, Any]:
     return message
 
 
-def _receive_exactly(sock: Stream, size: int, *, at_boundary: bool) -> bytes:
+def _receive_exactly(
+    sock: Stream, size: int, *, at_boundary: bool, deadline: Deadline | None
+) -> bytes:
     chunks: list[bytes] = []
     remaining = size
     while remaining:
-        chunk = sock.recv(min(remaining, 65536))
+        if deadline is not None:
+            left = deadline.remaining()
+            if left <= 0:
+                raise FrameTimeout("the frame did not arrive in time")
+            sock.settimeout(left)
+        try:
+            chunk = sock.recv(min(remaining, 65536))
+        except TimeoutError:
+            if deadline is None:
+                raise
+            raise FrameTimeout("the frame did not arrive in time") from None
         if not chunk:
             if at_boundary and remaining == size:
                 raise ConnectionClosed("connection closed")
@@ -86,12 +107,31 @@ def _receive_exactly(sock: Stream, size: int, *, at_boundary: bool) -> bytes:
     return b"".join(chunks)
 
 
-def read_frame(sock: Stream, *, limit: int = MAX_FRAME) -> dict[str, Any]:
-    """Read one frame; :class:`ConnectionClosed` when the peer hung up between frames."""
-    size = int.from_bytes(_receive_exactly(sock, _HEADER_SIZE, at_boundary=True), "big")
+class Deadline:
+    """A moment on ``clock`` (seconds) by which a whole frame must have arrived."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._at = clock() + seconds
+
+    def remaining(self) -> float:
+        return self._at - self._clock()
+
+
+def read_frame(
+    sock: Stream, *, limit: int = MAX_FRAME, deadline: Deadline | None = None
+) -> dict[str, Any]:
+    """Read one frame; :class:`ConnectionClosed` when the peer hung up between frames.
+
+    With a ``deadline`` the whole frame must arrive by then (a peer that
+    trickles one byte at a time gets no more time than one that sends
+    nothing): :class:`FrameTimeout` otherwise. It sets the socket's timeout.
+    """
+    header = _receive_exactly(sock, _HEADER_SIZE, at_boundary=True, deadline=deadline)
+    size = int.from_bytes(header, "big")
     if size > limit:
         raise ProtocolError(f"frame of {size} bytes exceeds the {limit}-byte limit")
-    return decode(_receive_exactly(sock, size, at_boundary=False))
+    return decode(_receive_exactly(sock, size, at_boundary=False, deadline=deadline))
 
 
 def write_frame(sock: Stream, message: dict[str, Any], *, limit: int = MAX_FRAME) -> None:

@@ -53,6 +53,10 @@ def loads(text: str) -> Any:
         value, end = _scan(text, start)
     except StopIteration as stop:
         raise ValueError(f"not JSON at character {stop.value}") from None
+    except RecursionError:
+        # e.g. 100000 "[": the scanner recurses per level and stops at the
+        # interpreter's recursion limit; a frame is never legitimately that deep.
+        raise ValueError("nested too deeply") from None
     if text[end:].strip(_WHITESPACE):
         raise ValueError(f"extra data at character {end}")
     return value
