@@ -231,3 +231,18 @@ def test_remove_slot_refuses_the_last_security_key(path: Path, tmp_path: Path) -
     )
     with pytest.raises(UsageError, match="last security key"):
         vault.remove_slot("k")
+
+
+def test_forgetting_a_vault_for_good_keeps_the_others_and_then_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "home" / STATE_NAME
+    log = GenerationLog(state)
+    log.record(tmp_path / "a", "aa" * 16, 3)
+    log.record(tmp_path / "b", "bb" * 16, 5)
+    log.forget_vault(tmp_path / "a", "aa" * 16)
+    again = GenerationLog(state)
+    assert again.last("aa" * 16) == 0
+    assert again.last("bb" * 16) == 5
+    again.check(tmp_path / "a", "cc" * 16, 1)  # the path is free for another vault
+    again.forget_vault(tmp_path / "b", "bb" * 16)
+    # Nothing left to remember: the state file and its lock are gone.
+    assert sorted(p.name for p in state.parent.iterdir()) == []

@@ -17,9 +17,10 @@ import attrs
 import pexpect
 from keyrings.alt.file import PlaintextKeyring
 
+from pinpal.learning import engine
 from pinpal.learning.entropy import Entropy
 from pinpal.learning.kdf import FLOOR, SALT_LENGTH, ScryptParams, Verifier
-from pinpal.learning.secretgen import NewSecret, generate_digits, generate_words
+from pinpal.learning.secretgen import NewSecret, existing_secret, generate_digits, generate_words
 from pinpal.service import Pinpal
 from pinpal.storage.vaultstore import VAULT_FILE, VaultStore
 from tests.cli import script
@@ -117,3 +118,32 @@ def start(env: Mapping[str, str], *args: str) -> tuple[str, str]:
     child.sendline(secret)
     child.expect_exact("right.")
     return secret, finish(child)
+
+
+def one_answer_from_forgetting(env: Mapping[str, str], secrets: Mapping[str, str]) -> float:
+    """Store each label's secret and practise it until its next right answer forgets a token.
+
+    Hashed at the floor cost a `pinpal` process uses, so that the answer
+    forgets and re-hashes nothing else. Returns a time at which every label
+    is due and that answer, given then, forgets.
+    """
+    keyring = plain_keyring(env)
+    state = Path(env["SECRETS_HOME"]) / "pinpal"
+    clock = FakeClock()
+    service = Pinpal(VaultStore(state / VAULT_FILE, lambda: keyring), state, clock, lambda: FLOOR)
+    for label, text in secrets.items():
+        service.new(label, existing_secret(text))
+    for _ in range(100):
+        when = max(service.entry(label).current.due_at() for label in secrets)
+        pending = [
+            label
+            for label, text in secrets.items()
+            if not engine.review(service.entry(label).current, text, when).newly_forgotten
+        ]
+        if not pending:
+            return when
+        for label in pending:
+            clock.now = max(clock.now + 60, service.entry(label).current.due_at())
+            review, _ = service.answer(label, "current", secrets[label])
+            assert review.correct
+    raise AssertionError("no token was forgotten in 100 right answers")

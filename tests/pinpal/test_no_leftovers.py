@@ -6,12 +6,18 @@ keyring that cannot store the first vault's key.
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
+import shutil
 from pathlib import Path
 
+import pytest
+from keyrings.alt.escape import unescape
+
+from pinpal.storage.vaultstore import VAULT_FILE
 from tests.cli import run
-from tests.pinpal.helpers import finish, seed, spawn
+from tests.pinpal.helpers import finish, keyring_file, plain_keyring, seed, spawn
 
 
 def listed(env: dict[str, str]) -> list[tuple[str, str, int]]:
@@ -110,3 +116,70 @@ def test_an_answer_that_is_not_text_in_new_stores_nothing(env: dict[str, str]) -
     )
     finish(child, 2)
     assert listed(env) == []
+
+
+def snapshot(env: dict[str, str]) -> tuple[dict[str, bytes], set[tuple[str, str, str]]]:
+    """Every path under $SECRETS_HOME with its bytes, and every keyring entry."""
+    home = Path(env["SECRETS_HOME"])
+    tree = {
+        str(path.relative_to(home.parent)): path.read_bytes() if path.is_file() else b"<dir>"
+        for path in [home, *home.rglob("*")]
+        if path.exists()
+    }
+    config = configparser.RawConfigParser()
+    config.read(keyring_file(env), encoding="utf-8")
+    keyring = plain_keyring(env)
+    entries = {
+        (
+            unescape(section),
+            unescape(option),
+            keyring.get_password(unescape(section), unescape(option)) or "",
+        )
+        for section in config.sections()
+        for option in config.options(section)
+    }
+    return tree, entries
+
+
+def fresh_machine(env: dict[str, str]) -> dict[str, str]:
+    """No $SECRETS_HOME yet (no scrypt.json: `new` calibrates); another program's keyring item."""
+    shutil.rmtree(env["SECRETS_HOME"])
+    plain_keyring(env).set_password("mail.example", "ann", "not PINPal's")
+    return env
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["fresh-machine", "home-with-scrypt-json"])
+def test_an_undone_first_new_leaves_home_and_keyring_as_they_were(
+    env: dict[str, str], first: bool
+) -> None:
+    if first:
+        fresh_machine(env)
+    before = snapshot(env)
+    result = run("pinpal", "new", "phone", "--digits", "6", input="", env=env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1].endswith("'phone' was not stored")
+    assert snapshot(env) == before
+    # And the next `new` starts a vault as on the first day.
+    made = run("pinpal", "new", "bank", "--existing", input="4711\n4711\n", env=env)
+    assert made.returncode == 0, made.stderr
+    assert listed(env) == [("bank", "current", 4)]
+
+
+def test_ctrl_c_in_a_first_new_leaves_home_and_keyring_as_they_were(env: dict[str, str]) -> None:
+    fresh_machine(env)
+    before = snapshot(env)
+    child = spawn(env, "new", "phone", "--digits", "6")
+    child.expect_exact("phone> ")
+    child.sendcontrol("c")
+    child.expect_exact("error: interrupted; 'phone' was not stored")
+    finish(child, 130)
+    assert snapshot(env) == before
+
+
+def test_an_undone_new_beside_other_secrets_keeps_their_vault(env: dict[str, str]) -> None:
+    seed(env, "mail")
+    vault = Path(env["SECRETS_HOME"]) / "pinpal" / VAULT_FILE
+    result = run("pinpal", "new", "phone", "--digits", "6", input="", env=env)
+    assert result.returncode == 2, result.stderr
+    assert vault.exists()
+    assert listed(env) == [("mail", "current", 2)]

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from pinpal.storage.vaultstore import VAULT_FILE
+from secrets_common.vault import KEYRING_SERVICE, Vault
 from tests.cli import run
-from tests.pinpal.helpers import plain_keyring, start
+from tests.pinpal.helpers import one_answer_from_forgetting, plain_keyring, start
 
 ORIGINAL_STORAGE = Path(__file__).parent / "fixtures" / "original_storage.json"
 
@@ -150,3 +152,31 @@ def test_the_ring_names_pinpals_vault_key_and_will_not_delete_it_unforced(
     forced = run("secrets", "ring", "delete", "--force", service, user, env=ring_env)
     assert forced.returncode == 0, forced.stderr
     assert run("secrets", "ring", "list", env=ring_env).stdout == ""
+
+
+def test_a_drill_that_forgets_in_two_labels_rekeys_once(ring_env: dict[str, str]) -> None:
+    # Made through the plain keyring (fast, in this process), then PINPal's
+    # vault key moved into TokenRing, where the drill reads it.
+    secrets = {"bank": "4711", "mail": "alpha beta"}
+    when = one_answer_from_forgetting(ring_env, secrets)
+    vault = Path(ring_env["SECRETS_HOME"]) / "pinpal" / VAULT_FILE
+    (user,) = [s.username for s in Vault.open(vault).slots() if s.kind == "keyring"]
+    plain = plain_keyring(ring_env)
+    key = plain.get_password(KEYRING_SERVICE, user)
+    assert key is not None
+    moved = run("secrets", "ring", "set", KEYRING_SERVICE, user, input=key + "\n", env=ring_env)
+    assert moved.returncode == 0, moved.stderr
+    plain.delete_password(KEYRING_SERVICE, user)
+    assert cost(ring_env, "list") == 1
+
+    stored = {**ring_env, "PINPAL_TEST_CLOCK": "1"}
+    answers = "".join(f"{secrets[label]}\n" for label in sorted(secrets))
+    before = touches(ring_env)
+    result = run("pinpal", "--now", str(when), "drill", input=answers, env=stored)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("PINPal has now forgotten") == 2, result.stdout
+    assert "2 of 2 right." in result.stdout
+    # The drill's own touch, and one re-key for both labels' forgotten tokens.
+    assert touches(ring_env) - before == 1 + REKEY_TOUCHES
+    listed = run("secrets", "ring", "list", "--json", env=ring_env)
+    assert listed.stdout.count("vault:") == 1, listed.stdout

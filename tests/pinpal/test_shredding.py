@@ -29,6 +29,7 @@ from tests.pinpal.helpers import (
     FakeClock,
     cli_service,
     keyring_file,
+    one_answer_from_forgetting,
     plain_keyring,
     seed,
     seeded_entropy,
@@ -357,3 +358,68 @@ def test_a_damaged_pin_trusts_nothing_in_one_line(env: dict[str, str]) -> None:
     assert "vault pin" in result.stderr
     assert "is damaged" in result.stderr
     assert "`pinpal start-over`" in result.stderr
+
+
+def forgetting_drill(env: dict[str, str], tmp_path: Path, answers: str) -> tuple[int, str]:
+    """A drill in which each of two labels' right answer forgets a token.
+
+    A copy of the vault is taken before it; afterwards the copy must open
+    with no secret left in the keyring. Returns the exit status and the output.
+    """
+    secrets = {"bank": "4711", "mail": "alpha beta"}
+    when = one_answer_from_forgetting(env, secrets)
+    copies = Copier(Path(env["SECRETS_HOME"]) / "pinpal" / VAULT_FILE, tmp_path / "copies")
+    copy = copies.take()
+    assert opens(copy, plain_keyring(env))
+    stored = {**env, "PINPAL_TEST_CLOCK": "1"}
+    result = run("pinpal", "--now", str(when), "drill", input=answers, env=stored)
+    left = keyring_secrets(env)
+    assert len(left) == 1
+    assert not opens(copy, plain_keyring(env))
+    assert not opens(copy, Always(left[0]))
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("answers", "status", "forgotten"),
+    [
+        pytest.param("4711\nalpha beta\n", 0, 2, id="both-answered"),
+        # The re-key owed by the first answer is not lost when the second
+        # prompt gets no answer and the command fails.
+        pytest.param("4711\n", 2, 1, id="fails-after-the-first"),
+    ],
+)
+def test_a_drill_that_forgets_shreds_every_earlier_copy_once(
+    env: dict[str, str], tmp_path: Path, answers: str, status: int, forgotten: int
+) -> None:
+    exit_status, said = forgetting_drill(env, tmp_path, answers)
+    assert exit_status == status, said
+    assert said.count("PINPal has now forgotten") == forgotten, said
+    assert said.count("error:") == (status != 0), said
+
+
+def test_a_batch_rekeys_once_as_it_ends_and_outside_one_at_once(tmp_path: Path) -> None:
+    store = MemoryStore()
+    service = Pinpal(store, tmp_path, FakeClock(), lambda: TINY_SCRYPT, seeded_entropy(5))
+    for label in ("a", "b", "c", "d"):
+        service.new(label, generate_words(2, service.entropy))
+    service.drop("a")
+    assert store.rekeys == 1
+    with service.batch():
+        service.drop("b")
+        with service.batch():
+            service.drop("c")
+        assert store.rekeys == 1  # owed, until the outermost batch ends
+    assert store.rekeys == 2
+
+    def interrupted() -> None:
+        with service.batch():
+            service.drop("d")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    assert store.rekeys == 3
+    with service.batch():
+        service.entries()
+    assert store.rekeys == 3  # nothing left: nothing owed

@@ -2,7 +2,8 @@
 
 Kept light: ``pinpal check`` runs in every shell prompt, so exactly that
 command line is answered by :mod:`pinpal.cli.quickcheck` before anything heavy
-(typer, keyring, cryptography, attrs) is imported.
+(typer, keyring, cryptography, attrs) is imported; ``pinpal list`` skips
+typer (:mod:`pinpal.cli.fast`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def main(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int
 
     invocation.record("pinpal", prog_name or "pinpal")
     status = fast_version(args, "pinpal")
+    if status is None:
+        from pinpal.cli.fast import answer
+
+        status = answer(args)
     if status is not None:
         return status
     from secrets_common.cli.running import run

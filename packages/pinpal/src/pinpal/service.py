@@ -4,7 +4,8 @@ Everything that decides is in :mod:`pinpal.learning.engine`; this module loads a
 saves label entries, keeps the due-time file current, and handles rotation.
 Whenever a change lets plaintext leave the store (a token forgotten, a
 secret learned, dropped or retired, an old hash replaced) the store is
-re-keyed, so that no earlier copy of it still shows what left.
+re-keyed, so that no earlier copy of it still shows what left: at once, or
+once at the end of a :meth:`Pinpal.batch`.
 No prompts or printing here (see :mod:`pinpal.cli.drill` and :mod:`pinpal.cli.app`).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -42,6 +43,23 @@ class Due:
 
 
 class Pinpal:
+    """PINPal's operations for one user of the store.
+
+    Re-keying the store costs touches under TokenRing (two per re-key), so a
+    caller that makes several changes in a row batches them::
+
+        with pinpal.batch():
+            ...  # answers, drops, withdrawals
+
+    Inside a batch a change that lets plaintext leave only records that a
+    re-key is owed; the batch re-keys once as it ends, whether it ends
+    normally or by an exception (Ctrl-C included), so a failure later in the
+    command never leaves what left readable in earlier copies. Outside a
+    batch every such change re-keys at once: the default is the safe one,
+    and forgetting to batch costs touches, never secrecy. Batches nest; only
+    the outermost re-keys.
+    """
+
     def __init__(
         self,
         store: RecordStore,
@@ -66,6 +84,39 @@ class Pinpal:
         self._cache: dict[str, LabelEntry] = {}
         # The store's generation when the cache was last known to be current.
         self._seen: object = None
+        self._batches = 0
+        self._rekey_owed = False
+        # Whether `withdraw` removed the store this service had made.
+        self.discarded = False
+
+    # -- batching re-keys ---------------------------------------------------
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Re-key at most once, as the batch ends (see the class docstring)."""
+        self._batches += 1
+        try:
+            yield
+        finally:
+            self._batches -= 1
+            if not self._batches:
+                self.settle()
+
+    def settle(self) -> None:
+        """Carry out a re-key that a batch owes (nothing when none is owed)."""
+        if not self._rekey_owed:
+            return
+        with self._locked():
+            self.store.rekey()
+            self._rekey_owed = False
+            self._seen = self.store.generation()
+
+    def _shred(self) -> None:
+        # Plaintext left the store: earlier copies of it must not open.
+        if self._batches:
+            self._rekey_owed = True
+        else:
+            self.store.rekey()
 
     # -- reading ---------------------------------------------------------
 
@@ -124,6 +175,8 @@ class Pinpal:
 
         Returns False, changing nothing, when the stored entry is no longer
         ``made``: an answer was graded (and saved) since, which is kept.
+        A store that this service's `new` made and that is empty again is
+        removed altogether (:attr:`discarded`), as if it had never been.
         """
         with self._locked():
             self._revalidate()
@@ -133,7 +186,7 @@ class Pinpal:
             if self.entry(made.label) != made:
                 return False
             if before is None:
-                self._remove(made.label)
+                self._remove(made.label, discard=True)
             else:
                 self._save(before)
         return True
@@ -169,11 +222,15 @@ class Pinpal:
                 raise NotFoundError(f"no secret is called {label!r}")
             self._remove(label)
 
-    def _remove(self, label: str) -> None:
+    def _remove(self, label: str, discard: bool = False) -> None:
         self.store.delete(label)
         self._cache.pop(label, None)
-        # Its plaintext left the vault: earlier copies of the file must not open.
-        self.store.rekey()
+        if discard and not self.store.labels() and self.store.discard():
+            # Gone whole, key and all: no copy of it opens, nothing to re-key.
+            self.discarded = True
+            self._rekey_owed = False
+        else:
+            self._shred()
         self._seen = self.store.generation()
         self.refresh_due()
 
@@ -235,7 +292,7 @@ class Pinpal:
         self.store.write(entry.label, encode_entry(entry))
         self._cache[entry.label] = entry
         if before is not None and _material(before) - _material(entry):
-            self.store.rekey()
+            self._shred()
         self._seen = self.store.generation()
         self.refresh_due()
 

@@ -2,7 +2,9 @@
 
 ``tokenring get SERVICE USER`` is answered first by the running agent through
 a standard-library client: no typer, keyring, cryptography or attrs is
-imported unless no agent answers. Everything else goes to the full CLI.
+imported unless no agent answers. ``list``, ``slots``, ``status``, ``lock``
+and ``stop`` have fast paths too (:mod:`tokenring.cli.fast`). Everything else
+goes to the full CLI.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def fast_get(args: Sequence[str]) -> int | None:
     """Exit status of ``get SERVICE USER`` through the agent; None to take the full path."""
     if len(args) != 3 or args[0] != "get" or any(arg.startswith("-") for arg in args[1:]):
         return None
-    if os.environ.get(NO_AGENT_VARIABLE):
+    if os.environ.get(NO_AGENT_VARIABLE) or os.environ.get("SECRETS_NO_FAST_PATH"):
         return None
     if sys.stdout is None:  # started with stdout closed (`>&-`): spend no touch for nothing
         _report("standard output is closed: nothing could be printed")
@@ -88,6 +90,10 @@ def main(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int
 
     invocation.record("tokenring", prog_name or "tokenring")
     status = fast_version(args, "tokenring")
+    if status is None:
+        from tokenring.cli.fast import answer
+
+        status = answer(args)
     if status is not None:
         return status
     from secrets_common.cli.running import run

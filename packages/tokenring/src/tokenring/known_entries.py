@@ -12,7 +12,6 @@ path of ``tokenring`` may call it before anything heavier is loaded.
 
 from __future__ import annotations
 
-import json
 import os
 
 from secrets_common.home import secrets_home_text
@@ -43,6 +42,8 @@ def _vault_id(user: str) -> str | None:
 
 
 def _pinpal_vault_id(environ: Mapping[str, str] | None) -> str | None:
+    import json  # only for a vault's key: json loads re, too slow for every fast `list`
+
     try:
         with open(pinpal_vault_path(environ), "rb") as file:
             line = file.readline(_HEADER_LIMIT)

@@ -23,3 +23,15 @@ def emit(text: str) -> None:
         raise  # the reader went away (`| head`): the runner ends quietly
     except OSError as error:
         raise SecretsError(f"cannot write to standard output: {error.strerror or error}") from None
+
+
+def note(text: str) -> None:
+    """A message on stderr, best effort: the work is done whether or not it shows."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from secrets_common.errors import SecretsError
 
+# Not `typing.TYPE_CHECKING`: the fast paths (:func:`run_fast`) import this
+# module, and typing alone costs them more than their own work.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     import typer
 
 DEBUG_FLAG = "--debug"
@@ -24,6 +27,9 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
+
+FAST_PATH_VARIABLE = "SECRETS_NO_FAST_PATH"
+"""Set (to anything but empty): every command line goes through typer, for tests and doubt."""
 
 DEBUG_ON = ("1", "true", "yes", "on")
 DEBUG_OFF = ("", "0", "false", "no", "off")
@@ -45,6 +51,53 @@ def split_debug(argv: Sequence[str]) -> tuple[bool, list[str]]:
     if found:
         args = [a for a in args[:end] if a != DEBUG_FLAG] + args[end:]
     return found or bool(debug_variable()), args
+
+
+class Declined(Exception):
+    """A fast path cannot answer this command line as the full CLI would: take the full CLI."""
+
+
+def fast_paths_allowed() -> bool:
+    """Whether a command may be answered without typer.
+
+    Not with tracebacks asked for (or a ``SECRETS_DEBUG`` the full runner
+    must refuse), and not with ``SECRETS_NO_FAST_PATH`` set.
+    """
+    return debug_variable() is False and not os.environ.get(FAST_PATH_VARIABLE)
+
+
+def run_fast(body: Callable[[], None]) -> int | None:
+    """Run a command's body as :func:`run` would, without typer; None if it declined.
+
+    The same one-line errors and exit statuses as :func:`run` for everything
+    ``body`` raises: a fast path differs from the full CLI only in what it
+    imports.
+    """
+    if not fast_paths_allowed():
+        return None
+    try:
+        body()
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except Declined:
+        return None
+    except SecretsError as error:
+        report(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        report("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 1
+    except OSError as error:
+        report(_io_failure(error))
+        return 1
+    return 0
+
+
+def _io_failure(error: OSError) -> str:
+    where = f": {error.filename}" if error.filename else ""
+    return f"input/output failed ({error.strerror or type(error).__name__}){where}"
 
 
 def report(message: str) -> None:
@@ -92,7 +145,8 @@ def run(app_factory: Callable[[], typer.Typer], argv: Sequence[str], prog_name: 
     try:
         result = app_factory()(args=args, prog_name=prog_name, standalone_mode=False)
         # Output that cannot be written must fail here, not at interpreter exit.
-        sys.stdout.flush()
+        if sys.stdout is not None:  # started with stdout closed (`>&-`)
+            sys.stdout.flush()
     except SystemExit as exit_:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -114,8 +168,7 @@ def run(app_factory: Callable[[], typer.Typer], argv: Sequence[str], prog_name: 
         # such as a full disk behind standard output.
         if debug:
             raise
-        where = f": {error.filename}" if error.filename else ""
-        report(f"input/output failed ({error.strerror or type(error).__name__}){where}")
+        report(_io_failure(error))
         return 1
     except Exception as error:
         if type(error).__name__ == "NoArgsIsHelpError":

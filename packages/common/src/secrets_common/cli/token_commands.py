@@ -3,62 +3,18 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import typer
 
+from secrets_common.cli import token_listing
 from secrets_common.cli.output import emit as _emit
 from secrets_common.errors import NoDeviceError, UsageError
 from secrets_common.soft.vpcd import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
-    from secrets_common.fido.devices import Authenticator
     from secrets_common.fido.info import KeyDetails
-
-_T = TypeVar("_T")
-
-
-def _with_keys(use: Callable[[Sequence[Authenticator]], _T]) -> _T:
-    """Run ``use`` on the selected keys (maybe none), closing them afterwards."""
-    from secrets_common.fido.selection import announce, discovery, selection_from
-
-    selection = selection_from()
-    announce(selection)
-    authenticators = discovery(selection)()
-    try:
-        return use(authenticators)
-    finally:
-        for authenticator in authenticators:
-            authenticator.close()
-
-
-def _describe_all(authenticators: Sequence[Authenticator]) -> list[KeyDetails]:
-    from secrets_common.fido.info import describe
-
-    return [describe(authenticator) for authenticator in authenticators]
-
-
-def _yes_no(value: bool | None, yes: str, no: str, missing: str) -> str:
-    return missing if value is None else (yes if value else no)
-
-
-def _hmac_cell(details: KeyDetails) -> str:
-    if details.error is not None:
-        return "?"
-    if details.hmac_secret_mc:
-        return "yes (+mc)"
-    return "yes" if details.hmac_secret else "no"
-
-
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
 
 
 def _pick(details: list[KeyDetails], wanted: str | None) -> KeyDetails:
@@ -169,29 +125,7 @@ def build_app() -> typer.Typer:
         hmac-secret-mc: it derives a secret while it makes a credential, so
         enrolling it takes one touch instead of two.
         """
-        details = _with_keys(_describe_all)
-        if as_json:
-            _emit(json.dumps([{"index": n, **d.summary()} for n, d in enumerate(details, 1)]))
-        elif details:
-            rows = [["#", "NAME", "TRANSPORT", "HMAC-SECRET", "PIN", "PATH"]]
-            rows += [
-                [
-                    str(number),
-                    d.name,
-                    d.transport,
-                    _hmac_cell(d),
-                    _yes_no(d.pin_set, "set", "not set", "-"),
-                    d.path,
-                ]
-                for number, d in enumerate(details, 1)
-            ]
-            _emit(_table(rows))
-        if not details:
-            from secrets_common.fido.devices import NO_DEVICE_MESSAGE
-            from secrets_common.fido.interaction import say
-
-            # Nothing to list is an answer, not a failure: exit 0, hint on stderr.
-            say(sys.stderr, NO_DEVICE_MESSAGE)
+        token_listing.show(as_json)
 
     @app.command("info")
     def info(
@@ -204,7 +138,7 @@ def build_app() -> typer.Typer:
         as_json: bool = typer.Option(False, "--json", help="A JSON object."),
     ) -> None:
         """Show what one security key can do: versions, extensions, options, PIN."""
-        details = _pick(_with_keys(_describe_all), key)
+        details = _pick(token_listing.with_keys(token_listing.describe_all), key)
         if as_json:
             _emit(json.dumps(details.details()))
             return

@@ -82,6 +82,26 @@ class GenerationLog:
             if self._paths.pop(str(path), None) is not None:
                 self._save()
 
+    def forget_vault(self, path: Path, vault_id: str) -> None:
+        """Forget a vault that is gone for good (one made and withdrawn by one command).
+
+        A log then left holding nothing is removed, with its lock file, so
+        that the state is as before the vault was made. A process waiting on
+        that lock meanwhile holds the removed file's lock; the worst it can
+        do is race another writer of a log that was empty a moment before.
+        """
+        with self._lock, self._file_lock():
+            self._merge_file()
+            self._generations.pop(vault_id, None)
+            if self._paths.get(str(path)) == vault_id:
+                del self._paths[str(path)]
+            if self._generations or self._paths or self.state_file is None:
+                self._save()
+                return
+            for leftover in (self.state_file, _lock_path(self.state_file)):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:
         if self.state_file is None:
@@ -90,9 +110,7 @@ class GenerationLog:
         import filelock
 
         ensure_private_dir(self.state_file.parent)
-        lock = filelock.FileLock(
-            self.state_file.with_name(self.state_file.name + ".lock"), timeout=10, mode=0o600
-        )
+        lock = filelock.FileLock(_lock_path(self.state_file), timeout=10, mode=0o600)
         try:
             lock.acquire()
         except (filelock.Timeout, OSError) as error:
@@ -156,6 +174,10 @@ class GenerationLog:
 
 _shared: dict[str, GenerationLog] = {}
 _shared_lock = threading.Lock()
+
+
+def _lock_path(state_file: Path) -> Path:
+    return state_file.with_name(state_file.name + ".lock")
 
 
 def default_log() -> GenerationLog:

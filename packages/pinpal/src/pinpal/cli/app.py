@@ -9,24 +9,24 @@ would happen and stores nothing (:mod:`pinpal.storage.rehearsal`), unless
 
 from __future__ import annotations
 
+import contextlib
 import hmac
-import json
 import os
 import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import typer
 
 from pinpal.cli import quickcheck
 from pinpal.cli.drill import drill, practise
-from pinpal.cli.listing import lines, no_secrets, rows
+from pinpal.cli.listing import no_secrets, show
 from pinpal.cli.terminal import (
     Interrupted,
     NoAnswerError,
     TerminalConsole,
-    calibrate_with_spinner,
     interruptible,
 )
+from pinpal.cli.wiring import open_service
 from pinpal.cli.wording import describe, when
 from pinpal.learning.entropy import SYSTEM_ENTROPY
 from pinpal.learning.secretgen import (
@@ -41,31 +41,10 @@ from pinpal.service import Due, Pinpal
 from pinpal.storage import kdfcache
 from pinpal.storage.codec import CURRENT, LabelEntry
 from pinpal.storage.duefile import state_dir
-from pinpal.storage.rehearsal import TEST_CLOCK_VARIABLE, RehearsalStore, rehearsing
-from pinpal.storage.store import RecordStore
-from pinpal.storage.vaultstore import VAULT_FILE, VaultStore
+from pinpal.storage.vaultstore import VAULT_FILE
 from secrets_common.cli.invocation import command
 from secrets_common.errors import UsageError
 from secrets_common.home import HOME_VARIABLE
-
-
-def _hash_cost(directory: Path, rehearsal: bool) -> kdfcache.HashCost:
-    # Asked for lazily: commands that hash nothing never calibrate. A fresh
-    # calibration is written once the keyring has served (a vault exists),
-    # never in a rehearsal.
-    vault = directory / VAULT_FILE
-    return kdfcache.HashCost(
-        directory, calibrate_with_spinner, lambda: not rehearsal and vault.exists()
-    )
-
-
-def _rehearsal_note(now: float) -> str:
-    moment = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(now))
-    return (
-        f"rehearsal: acting as if it were {moment}; nothing is stored "
-        f"({TEST_CLOCK_VARIABLE}=1 stores)"
-    )
-
 
 WEAK_BITS = 50
 
@@ -146,15 +125,15 @@ def build_app() -> typer.Typer:
         return time.time() if fixed[0] is None else fixed[0]
 
     def service() -> Pinpal:
-        directory = state_dir()
-        now = fixed[0]
-        rehearsal = rehearsing(now, os.environ)
-        store: RecordStore = VaultStore(directory / VAULT_FILE)
-        if rehearsal and now is not None:
-            typer.echo(_rehearsal_note(now), err=True)
-            store = RehearsalStore(store)
-        cost = _hash_cost(directory, rehearsal)
-        return Pinpal(store, directory, clock, cost, rehearsal=rehearsal)
+        return open_service(clock, fixed[0], lambda text: typer.echo(text, err=True))
+
+    @contextlib.contextmanager
+    def session() -> Iterator[Pinpal]:
+        # One command, one re-key at most: settled as the command ends, on
+        # its error and Ctrl-C paths too (each re-key costs touches under TokenRing).
+        pinpal = service()
+        with pinpal.batch():
+            yield pinpal
 
     @app.callback(invoke_without_command=True)
     @interruptible
@@ -183,7 +162,24 @@ def build_app() -> typer.Typer:
         # Options are checked before the vault is opened (a touch, under
         # TokenRing), and the label before the user types a secret of their own.
         generated = None if existing else generated_secret(words, digits)
+        directory = state_dir()
+        fresh = [path for path in (directory, directory.parent) if not path.exists()]
         pinpal = service()
+        try:
+            with pinpal.batch():
+                _begin(pinpal, label, generated, replacing, existing)
+        finally:
+            if pinpal.discarded:
+                # The vault this command made is gone: so is all it wrote.
+                if isinstance(pinpal.kdf_params, kdfcache.HashCost):
+                    pinpal.kdf_params.withdraw()
+                for path in fresh:
+                    with contextlib.suppress(OSError):
+                        path.rmdir()
+
+    def _begin(
+        pinpal: Pinpal, label: str, generated: NewSecret | None, replacing: bool, existing: bool
+    ) -> None:
         if not replacing:
             pinpal.check_new(label)
         before = pinpal.entry(label) if replacing else None
@@ -239,7 +235,10 @@ def build_app() -> typer.Typer:
         begin(label, words, digits, existing, replacing=True)
 
     def run_drill(only: str | None) -> None:
-        pinpal = service()
+        with session() as pinpal:
+            _run_drill(pinpal, only)
+
+    def _run_drill(pinpal: Pinpal, only: str | None) -> None:
         summary = drill(pinpal, console, only=only)
         # Also repairs a due-time file that was damaged or deleted.
         pinpal.refresh_due()
@@ -270,9 +269,9 @@ def build_app() -> typer.Typer:
         label: str = typer.Argument(..., help="The secret to check yourself on."),
     ) -> None:
         """Check yourself on LABEL now, due or not (e.g. before a trip)."""
-        pinpal = service()
-        entry = pinpal.entry(label)
-        practise(pinpal, Due(label, CURRENT, entry.current), console)
+        with session() as pinpal:
+            entry = pinpal.entry(label)
+            practise(pinpal, Due(label, CURRENT, entry.current), console)
 
     @app.command()
     def check() -> None:
@@ -319,14 +318,7 @@ def build_app() -> typer.Typer:
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     ) -> None:
         """Your secrets: kind, strength, progress, next practice."""
-        pinpal = service()
-        now = clock()
-        found = rows(pinpal, now)
-        pinpal.refresh_due()
-        if as_json:
-            console.say(json.dumps(found, indent=2))
-        else:
-            console.say("\n".join(lines(found, now)))
+        show(service(), clock(), console, as_json)
 
     @app.command()
     @interruptible
@@ -335,13 +327,13 @@ def build_app() -> typer.Typer:
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     ) -> None:
         """Forget a secret and its progress."""
-        pinpal = service()
-        pinpal.entry(label)
-        if not yes and not console.confirm(f"drop {label!r} and all its progress?"):
-            # The user's own answer, not a failure.
-            console.say(f"kept {label!r}: nothing was dropped.")
-            return
-        pinpal.drop(label)
+        with session() as pinpal:
+            pinpal.entry(label)
+            if not yes and not console.confirm(f"drop {label!r} and all its progress?"):
+                # The user's own answer, not a failure.
+                console.say(f"kept {label!r}: nothing was dropped.")
+                return
+            pinpal.drop(label)
         console.say(f"dropped {label!r}.")
 
     @app.command("start-over")
@@ -374,7 +366,8 @@ def build_app() -> typer.Typer:
         """Carry the original PINPal's memorizations over, with their progress."""
         from pinpal.legacy.importer import import_from_keyring
 
-        report, entry = import_from_keyring(service(), service_name)
+        with session() as pinpal:
+            report, entry = import_from_keyring(pinpal, service_name)
         for line in report.notes:
             console.say(line)
         for line in report.skipped:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pinpal.cli.wording import describe, unit, when
 from pinpal.learning.engine import Memorization
 from pinpal.service import Pinpal
 from pinpal.storage.codec import CURRENT
+from secrets_common.cli import plainjson
 from secrets_common.cli.invocation import command
+
+if TYPE_CHECKING:
+    from pinpal.cli.drill import Console
 
 
 def no_secrets() -> str:
@@ -57,3 +61,10 @@ def line(item: dict[str, Any], now: float) -> str:
 
 def lines(found: list[dict[str, Any]], now: float) -> list[str]:
     return [line(item, now) for item in found] if found else [no_secrets()]
+
+
+def show(pinpal: Pinpal, now: float, console: Console, as_json: bool) -> None:
+    """The body of ``pinpal list [--json]``, with or without typer."""
+    found = rows(pinpal, now)
+    pinpal.refresh_due()
+    console.say(plainjson.dumps(found, indent=2) if as_json else "\n".join(lines(found, now)))

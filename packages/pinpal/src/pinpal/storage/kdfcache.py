@@ -71,6 +71,7 @@ class HashCost:
         self._floor = floor
         self._params: ScryptParams | None = None
         self._unsaved = False
+        self._written = False
 
     def __call__(self) -> ScryptParams:
         if self._params is None:
@@ -87,3 +88,10 @@ class HashCost:
         if self._unsaved and self._params is not None:
             save(self._directory, self._params)
             self._unsaved = False
+            self._written = True
+
+    def withdraw(self) -> None:
+        """Remove the file again if this command wrote it (what it hashed is gone)."""
+        if self._written:
+            (self._directory / CACHE_FILE).unlink(missing_ok=True)
+            self._written = False

@@ -61,5 +61,9 @@ class RehearsalStore:
         # A rehearsal stores nothing, so the real vault keeps its key.
         self._changes += 1
 
+    def discard(self) -> bool:
+        # A rehearsal never makes the real store.
+        return False
+
 
 _check: type[RecordStore] = RehearsalStore

@@ -34,6 +34,14 @@ class RecordStore(Protocol):
         """Make every earlier copy of the store unreadable (after plaintext left it)."""
         ...
 
+    def discard(self) -> bool:
+        """Remove the store for good if this instance made it and it is empty again.
+
+        Returns whether it did; a store that existed before, or holds
+        anything, stays as it is.
+        """
+        ...
+
 
 class MemoryStore:
     """Entries in a dict (tests, and dry runs)."""
@@ -42,6 +50,7 @@ class MemoryStore:
         self.entries: dict[str, bytes] = {}
         self.changes = 0
         self.rekeys = 0
+        self.discarded = False
 
     def labels(self) -> list[str]:
         return sorted(self.entries)
@@ -72,6 +81,13 @@ class MemoryStore:
         # Nothing earlier is kept in memory; counted for the service's tests.
         self.rekeys += 1
         self.changes += 1
+
+    def discard(self) -> bool:
+        # Made by this instance by definition: gone once empty.
+        if self.entries:
+            return False
+        self.discarded = True
+        return True
 
 
 _check: type[RecordStore] = MemoryStore

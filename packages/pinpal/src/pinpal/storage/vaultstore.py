@@ -54,6 +54,8 @@ class VaultStore:
         self._keyring_factory = keyring
         self._backend: KeyringBackend | None = None
         self._vault: Vault | None = None
+        # Whether this store made the vault (the first `new` on a machine).
+        self._created = False
 
     def _keyring(self) -> KeyringBackend:
         if self._backend is None:
@@ -79,6 +81,7 @@ class VaultStore:
             if not create:
                 return None
             vault, _ = Vault.create(self.path, NewKeyringSlot(backend=self._keyring()))
+            self._created = True
             vaultpin.write_pin(self.pin_path, Pin(vault.vault_id, self._slot(vault)))
             self._vault = vault
             return vault
@@ -207,6 +210,36 @@ class VaultStore:
 
         if self._with_vault(False, delete) is None:
             raise NotFoundError(f"no secret is called {label!r}")
+
+    def discard(self) -> bool:
+        """Remove the vault this store made, if it is empty again: its keyring
+        secrets, the file, the pin and its rollback record.
+
+        A vault that was there before, or that holds anything, stays.
+        """
+        vault = self._vault
+        if not self._created or vault is None or vault.names():
+            return False
+        import keyring.errors
+
+        from secrets_common.vault.rollback import default_log
+
+        pin = vaultpin.read_pin(self.pin_path)
+        stale = [info.username for info in vault.slots() if info.kind == "keyring"]
+        if pin is not None:
+            stale += [pin.slot.username, *pin.shred]
+            stale += [] if pin.next is None else [pin.next.username]
+        for username in dict.fromkeys(stale):
+            with contextlib.suppress(keyring.errors.KeyringError):
+                self._keyring().delete_password(KEYRING_SERVICE, username)
+        # The vault's own write lock goes too: it is taken only under the
+        # state lock, which this command holds.
+        for leftover in (self.path, self.path.with_name(self.path.name + ".lock"), self.pin_path):
+            leftover.unlink(missing_ok=True)
+        default_log().forget_vault(self.path, vault.vault_id)
+        self._vault = None
+        self._created = False
+        return True
 
     def generation(self) -> object:
         # The vault replaces its file atomically on every change: a new inode.

@@ -1,12 +1,17 @@
-"""The agent client's answers, translated into the toolkit's errors."""
+"""The agent client's answers, translated into the toolkit's errors.
+
+Standard library only, like the client: the fast commands use it.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from secrets_common import errors
 from secrets_common.errors import AgentError, SecretsError
 from tokenring.agent import client
+
+TYPE_CHECKING = False  # see tokenring.agent.client: typing is too heavy for the fast paths
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class AgentUnavailableError(AgentError):

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from secrets_common.cli.output import emit
 from secrets_common.errors import UsageError
-from tokenring.agent import remote
+from tokenring.cli import plain
 from tokenring.cli.common import JsonOption, VaultOption, note, vault_path
 from tokenring.locations import socket_path
-
-
-def _ask(op: str) -> dict[str, Any] | None:
-    try:
-        return remote.call({"op": op}, path=socket_path())
-    except remote.AgentUnavailableError:
-        return None
 
 
 def _install(*, install: bool, uninstall: bool, vault: Path | None) -> None:
@@ -103,45 +95,14 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def lock() -> None:
         """Make the running agent forget the vault's keys now."""
-        answer = _ask("lock")
-        if answer is None:
-            note("no agent is running; nothing to lock")
-            return
-        note("agent locked")
+        plain.lock()
 
     @app.command()
     def stop() -> None:
         """Stop the running agent."""
-        answer = _ask("stop")
-        note("agent stopped" if answer is not None else "no agent is running")
+        plain.stop()
 
     @app.command()
     def status(as_json: JsonOption = False) -> None:
         """Whether an agent runs, which vault it serves, locked or not, its timeouts."""
-        answer = _ask("status")
-        where = socket_path()
-        if answer is None:
-            if as_json:
-                emit(json.dumps({"running": False, "socket": where}))
-            else:
-                emit(f"no agent is running (socket {where})")
-            return
-        info = {"running": True, **{k: v for k, v in answer.items() if k not in ("ok", "v")}}
-        if as_json:
-            emit(json.dumps(info, indent=2))
-            return
-        state = "locked" if info.get("locked") else "unlocked"
-        emit(f"agent pid {info.get('pid')} serves {info.get('vault')} ({state})")
-        emit(f"socket: {info.get('socket')}")
-        # One line on locking: the countdowns while unlocked, else the timeouts.
-        if info.get("locked"):
-            emit(
-                f"once unlocked, locks after {info.get('idle_timeout'):g} s idle"
-                f" and {info.get('lifetime'):g} s at most"
-            )
-        else:
-            emit(
-                f"locks in {info.get('locks_after_idle_in', 0):.0f} s if idle,"
-                f" in {info.get('locks_at_latest_in', 0):.0f} s at the latest"
-            )
-        emit(f"hardening: {', '.join(info.get('hardening') or []) or 'none'}")
+        plain.status(as_json)

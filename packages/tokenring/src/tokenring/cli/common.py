@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from secrets_common.cli.output import note
+from tokenring.cli.plain import vault_path, warn
 
 if TYPE_CHECKING:
     from tokenring.service import TokenRing
@@ -25,29 +25,10 @@ VaultOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
-
-def vault_path(vault: Path | None) -> Path:
-    from tokenring.locations import vault_path as default_vault
-
-    return Path(os.path.abspath(vault)) if vault is not None else Path(default_vault())
+__all__ = ["JsonOption", "VaultOption", "note", "token_ring", "vault_path", "warn"]
 
 
 def token_ring(vault: Path | None) -> TokenRing:
     from tokenring.service import TokenRing
 
     return TokenRing.from_environment(vault=vault_path(vault))
-
-
-def note(text: str) -> None:
-    """A message on stderr, best effort: the work is done whether or not it shows."""
-    stream = sys.stderr
-    if stream is None:
-        return
-    with contextlib.suppress(OSError, ValueError):
-        stream.write(text + "\n")
-        stream.flush()
-
-
-def warn(lines: list[str]) -> None:
-    for line in lines:
-        note(f"warning: {line}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 from secrets_common.cli.output import emit
 from secrets_common.errors import NotFoundError, SecretsError, UsageError
 from tokenring import known_entries
+from tokenring.cli import plain
 from tokenring.cli.common import JsonOption, VaultOption, note, token_ring
 from tokenring.cli.secret_input import read_secret
 
@@ -67,17 +67,4 @@ def register(app: typer.Typer) -> None:
         """List services and user names (never secrets)."""
         ring = token_ring(vault)
         ring.check_vault()
-        named = [(s, u, known_entries.describe(s, u)) for s, u in ring.entries()]
-        if as_json:
-            emit(json.dumps([_row(s, u, name) for s, u, name in named], indent=2))
-            return
-        if named:
-            emit("\n".join("\t".join(filter(None, row)) for row in named))
-
-
-def _row(service: str, user: str, name: str | None) -> dict[str, str]:
-    row = {"service": service, "user": user}
-    if name is not None:
-        # Only for another vault's key: an ordinary entry keeps its two fields.
-        row["known_as"] = name
-    return row
+        plain.show_entries(ring.entries(), as_json)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,11 +11,12 @@ import typer
 
 from secrets_common.cli.output import emit
 from secrets_common.errors import NotFoundError, SecretsError, UsageError
+from tokenring.cli import plain
 from tokenring.cli.common import JsonOption, VaultOption, note, vault_path, warn
 
 if TYPE_CHECKING:
     from secrets_common.keysource import KeySource
-    from secrets_common.vault import SlotInfo, Vault
+    from secrets_common.vault import Vault
     from tokenring import keys
 
 NameOption = Annotated[
@@ -78,17 +78,6 @@ def _escrow_opener(vault: Vault, source: KeySource) -> keys.Opener:
     has_code = any(info.kind == "recovery" for info in infos)
     code = read_recovery_code() if has_code and not has_backup else None
     return keys.Opener(key_source=source, recovery_code=code)
-
-
-def _slot_json(info: SlotInfo) -> dict[str, object]:
-    """A slot for ``slots --json``: an authenticator's full credential id, not its prefix."""
-    shown: dict[str, object] = {"name": info.name, "kind": info.kind, "detail": info.detail}
-    if info.credential is not None:
-        shown["role"] = info.role
-        shown["rp_id"] = info.credential.rp_id
-        shown["credential_id"] = info.credential.credential_id.hex()
-        shown["pin"] = info.credential.uv
-    return shown
 
 
 def _tell_agent_to_lock() -> None:
@@ -190,16 +179,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def slots(vault: VaultOption = None, as_json: JsonOption = False) -> None:
         """List the key slots that open the vault (no touch)."""
-        from tokenring.ring import open_vault
-
-        opened = open_vault(vault_path(vault))
-        found = opened.slots()
-        if as_json:
-            emit(json.dumps([_slot_json(s) for s in found], indent=2))
-        else:
-            for slot in found:
-                emit(f"{slot.name}\t{slot.kind}\t{slot.detail}")
-        warn(opened.warnings)
+        plain.slots(vault_path(vault), as_json)
 
     @app.command("remove-slot")
     def remove_slot(
