@@ -125,7 +125,7 @@ def main() -> None:
     subprocess.run(
         [tokenring, "set", SERVICE, USER],
         input=SECRET.encode(),
-        env=env,
+        env={**env, "TOKENRING_NO_AGENT": "1"},  # else it starts the agent measured below
         check=True,
         capture_output=True,
     )

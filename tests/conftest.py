@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.leftover_agents import stop_agents_under
 from tests.pcsc import SOCKET_VARIABLE, Pcscd, require_tools, running_pcscd
 
 # Shared CI machines are noisy: no per-example deadline, no flaky timing checks.
@@ -37,6 +38,13 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     # Their keyring is keyrings.alt's file, which PINPal refuses unless told.
     monkeypatch.setenv("PINPAL_ALLOW_PLAINTEXT_KEYRING", "1")
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_agent_left_behind(tmp_path: Path) -> Iterator[None]:
+    """Agents that clients started on demand during the test are stopped after it."""
+    yield
+    stop_agents_under(tmp_path)
 
 
 @pytest.fixture(scope="session", autouse=True)

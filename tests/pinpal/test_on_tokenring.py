@@ -27,6 +27,9 @@ def ring_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
         **env,
         "SECRETS_AUTHENTICATOR": f"soft:{tmp_path / 'key.json'}",
         "PYTHON_KEYRING_BACKEND": "tokenring.backend.TokenRingKeyring",
+        # The counts of packages/pinpal/README.md are in-process ones: no agent
+        # on demand (through one, a re-key's delete would cost no touch).
+        "TOKENRING_NO_AGENT": "1",
     }
     created = run("secrets", "ring", "init", "--no-recovery-code", env=ring)
     assert created.returncode == 0, created.stderr
@@ -108,6 +111,16 @@ def test_a_rekey_under_tokenring_costs_what_the_docs_say(ring_env: dict[str, str
     after = run("secrets", "ring", "list", "--json", env=ring_env).stdout.count("vault:")
     assert after == before  # one new entry, one deleted
     assert cost(ring_env, "list") == 1
+
+
+def test_a_rekey_through_the_agent_costs_one_touch_more(ring_env: dict[str, str]) -> None:
+    # The agent the first command starts keeps the vault unlocked: the delete is free.
+    agent_env = {k: v for k, v in ring_env.items() if k != "TOKENRING_NO_AGENT"}
+    other = "alpha beta"
+    assert cost(agent_env, "new", "kept", "--existing", answers=f"{other}\n{other}\n") == 1
+    assert cost(agent_env, "new", "gone", "--existing", answers=f"{other}\n{other}\n") == 1
+    assert cost(agent_env, "drop", "gone", "--yes") == 1 + 1
+    assert cost(agent_env, "list") == 1
 
 
 def test_the_ring_names_pinpals_vault_key_and_will_not_delete_it_unforced(

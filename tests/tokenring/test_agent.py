@@ -73,8 +73,9 @@ def test_touch_prompt_names_the_entry_and_the_caller(shared_agent: SharedAgent) 
     run("tokenring", "delete", "pypi", "__token__")
     assert "tokenring (pid " in got.stderr
     assert "wants 'pypi' / '__token__' — touch your key" in got.stderr
-    # the foreground agent shows the same prompt on its own terminal
-    assert "wants 'pypi' / '__token__' — touch your key" in shared_agent.process.log.read_text()
+    # the foreground agent asks on its own terminal too, in one sentence
+    log = shared_agent.process.log.read_text()
+    assert "Touch your security key to release 'pypi' / '__token__' to tokenring (pid " in log
 
 
 def test_touch_prompt_names_pinpals_vault_key(tokenring: Invoke, agent: AgentProcess) -> None:
@@ -90,7 +91,9 @@ def test_touch_prompt_names_pinpals_vault_key(tokenring: Invoke, agent: AgentPro
     assert got.returncode == 0, got.stderr
     assert "wants PINPal's vault key — touch your key" in got.stderr
     assert user not in got.stderr
-    assert "wants PINPal's vault key — touch your key" in agent.log.read_text()
+    assert "Touch your security key to release PINPal's vault key to tokenring (pid " in (
+        agent.log.read_text()
+    )
 
 
 def test_with_two_keys_the_agent_names_the_key_to_touch(
@@ -105,9 +108,10 @@ def test_with_two_keys_the_agent_names_the_key_to_touch(
     agents.append(start_agent(tmp_path, env=both))
     assert tokenring("set", "s", "u", input="x").returncode == 0
     log = agents[-1].log.read_text()
-    assert (
-        f"wants to store 's' / 'u' — touch your key (SoftAuthenticator ({soft_key}), 30 s)" in log
-    )
+    prompts = [line for line in log.splitlines() if "Touch your security key to store" in line]
+    assert len(prompts) == 1, log
+    assert prompts[0].startswith("tokenring agent: Touch your security key to store 's' / 'u' for ")
+    assert prompts[0].endswith(f"(SoftAuthenticator ({soft_key}), 30 s)")
 
 
 def test_missing_entry_through_agent_costs_no_touch(

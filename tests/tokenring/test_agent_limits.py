@@ -176,7 +176,9 @@ def test_a_refused_or_reset_write_falls_back_in_process(
 
 
 def test_a_get_closed_before_its_answer_falls_back_in_process(vault_file: Path) -> None:
-    assert run("tokenring", "set", "svc", "u", input="pw").returncode == 0
+    # Stored in-process: an agent started on demand would hold the socket.
+    stored = run("tokenring", "set", "svc", "u", input="pw", env={"TOKENRING_NO_AGENT": "1"})
+    assert stored.returncode == 0
     listener, thread, _ = _fake_agent("read-then-close")
     try:
         got = run("tokenring", "get", "svc", "u")

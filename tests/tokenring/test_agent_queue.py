@@ -44,7 +44,8 @@ def test_a_waiting_client_is_told_at_once_whose_touch_comes_first(
     agents.append(agent)
     before = touches(soft_key)
     first = _client("svc", "a")
-    _wait_for(lambda: "wants 'svc' / 'a'" in agent.log.read_text(), "the first never asked")
+    # The agent's own prompt: "Touch your security key to release 'svc' / 'a' to …".
+    _wait_for(lambda: "release 'svc' / 'a'" in agent.log.read_text(), "the first never asked")
     # A request whose client leaves before its turn: dropped, never touched for.
     gone = protocol.encode({"op": "get", "service": "svc", "user": "c", "vault": str(vault_file)})
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as leaver:
@@ -68,7 +69,7 @@ def test_a_waiting_client_is_told_at_once_whose_touch_comes_first(
     assert "wants 'svc' / 'b'" in rest
     log = agent.log.read_text()
     assert touches(soft_key) == before + 2, "one touch each; none for the request that left"
-    assert "wants 'svc' / 'c'" not in log
+    assert "release 'svc' / 'c'" not in log
     assert f"dropped a request of pytest (pid {os.getpid()})" in log or (
         f"dropped a request of python (pid {os.getpid()})" in log
     )

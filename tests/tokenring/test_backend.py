@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from keyring import errors
 
+from secrets_common.cli import invocation
 from secrets_common.errors import PresenceError
 from tests.tokenring.conftest import SharedAgent, touches
 from tokenring.backend import PRIORITY, TokenRingKeyring
@@ -31,12 +32,13 @@ def test_user_name_lookup_costs_no_touch_until_the_password_is_read(
 
 
 def test_without_a_vault_nothing_is_stored(soft_key: Path) -> None:
+    invocation.reset()  # as in twine's process: no command of the toolkit runs here
     ring = TokenRingKeyring()
     assert ring.get_password("svc", "user") is None
     assert ring.get_credential("svc", None) is None
     with pytest.raises(errors.PasswordDeleteError):
         ring.delete_password("svc", "user")
-    with pytest.raises(errors.PasswordSetError, match="tokenring init"):
+    with pytest.raises(errors.PasswordSetError, match=r"^TokenRing: .*`secrets ring init`$"):
         ring.set_password("svc", "user", "pw")
     assert touches(soft_key) == 0
 
@@ -49,8 +51,11 @@ def test_presence_refused_is_a_keyring_error(
     monkeypatch.setenv("SECRETS_SOFT_PRESENCE", "deny")
     with pytest.raises(errors.KeyringError, match="TokenRing") as raised:
         ring.get_password("svc", "user")
-    # Callers (PINPal) rebuild the toolkit's own error, and its exit status, from the cause.
-    assert isinstance(raised.value.__cause__, PresenceError)
+    # Callers (PINPal) rebuild the toolkit's own error, and its exit status, from it...
+    assert isinstance(raised.value.secrets_error, PresenceError)  # type: ignore[attr-defined]
+    # ...which is not chained: a client prints one error, not python-fido2's stack.
+    assert raised.value.__cause__ is None
+    assert raised.value.__suppress_context__
 
 
 def test_priority_and_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from keyring import errors
 from keyring.testing.backend import BackendBasicTests
 
 from tests.tokenring.conftest import SharedAgent
@@ -13,7 +14,11 @@ from tokenring.backend import TokenRingKeyring
 
 
 class TestInProcess(BackendBasicTests):
-    """No agent runs: every call opens the vault itself (one touch per read)."""
+    """No agent runs: every call opens the vault itself (one touch per read).
+
+    One deliberate departure from keyring's suite: an empty password is
+    refused (as ``tokenring set`` refuses it) and the stored one is kept.
+    """
 
     @pytest.fixture(autouse=True)
     def _init_properties(self, vault_file: Path) -> Iterator[None]:
@@ -24,7 +29,22 @@ class TestInProcess(BackendBasicTests):
         self.cleanup()  # type: ignore[no-untyped-call]
 
     def init_keyring(self) -> TokenRingKeyring:
-        return TokenRingKeyring(self.vault_file)
+        return TokenRingKeyring(self.vault_file, use_agent=False)
+
+    def check_set_get(self, service: str, username: str, password: str) -> None:
+        keyring = self.keyring
+        assert keyring.get_password(service, username) is None
+        self.set_password(service, username, password)  # type: ignore[no-untyped-call]
+        assert keyring.get_password(service, username) == password
+        with pytest.raises(errors.PasswordSetError, match=r"^TokenRing: the password is empty"):
+            keyring.set_password(service, username, "")
+        assert keyring.get_password(service, username) == password
+
+    def test_set_after_set_blank(self) -> None:
+        with pytest.raises(errors.PasswordSetError):
+            self.keyring.set_password("svc-blank", "user-blank", "")
+        self.set_password("svc-blank", "user-blank", "non-blank")  # type: ignore[no-untyped-call]
+        assert self.keyring.get_password("svc-blank", "user-blank") == "non-blank"
 
 
 class TestThroughAgent(TestInProcess):
@@ -37,3 +57,6 @@ class TestThroughAgent(TestInProcess):
         self.credentials_created = set()
         yield
         self.cleanup()  # type: ignore[no-untyped-call]
+
+    def init_keyring(self) -> TokenRingKeyring:
+        return TokenRingKeyring(self.vault_file)

@@ -18,6 +18,12 @@ from tests.tokenring.conftest import touches
 from tests.tokenring.invoke import Invoke
 
 
+@pytest.fixture(autouse=True)
+def in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the CLI working on the vault itself: no agent on demand."""
+    monkeypatch.setenv("TOKENRING_NO_AGENT", "1")
+
+
 def one_error_line(result: object, code: int, starts: str) -> None:
     assert getattr(result, "returncode", None) == code
     stderr = str(getattr(result, "stderr", ""))

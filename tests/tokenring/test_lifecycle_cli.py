@@ -5,15 +5,20 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pytest
 
 from tests.cli import run
 from tests.tokenring.conftest import AgentProcess, start_agent, touches
 from tests.tokenring.invoke import Invoke
 from tests.tokenring.test_cli import one_error_line
 
-if TYPE_CHECKING:
-    import pytest
+
+@pytest.fixture(autouse=True)
+def in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys are lost and slots removed in-process: no agent on demand keeps the old key."""
+    monkeypatch.setenv("TOKENRING_NO_AGENT", "1")
+
 
 CODE = re.compile(r"^\s+([0-9A-Z]{4}(?:-[0-9A-Z]{4}){7})$", re.MULTILINE)
 
@@ -89,6 +94,7 @@ def test_rollback_is_refused_in_process_and_by_a_running_agent(
     vault_file: Path,
     tmp_path: Path,
     agents: list[AgentProcess],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert tokenring("set", "svc", "u", input="one").returncode == 0
     backup = tmp_path / "backup"
@@ -107,6 +113,7 @@ def test_rollback_is_refused_in_process_and_by_a_running_agent(
     # The agent has its own memory: it refuses even with the state file gone.
     state = tmp_path / "secrets-home" / "vault-generations.json"
     state.unlink()
+    monkeypatch.delenv("TOKENRING_NO_AGENT")
     through_agent = run("tokenring", "get", "svc", "u")
     one_error_line(through_agent, 4, "error: ")
     assert "older than generation" in through_agent.stderr

@@ -114,7 +114,9 @@ def test_every_touch_through_the_agent_is_announced_with_the_real_pid(
     events = [frame for conversation in answers for frame in conversation if "event" in frame]
     assert spent == len(events) >= 2, "every touch announced, and only touches"
     agent_saw = log.read_text()[logged_before:]
-    assert len(re.findall(re.escape(who) + r" (wants|asks)", agent_saw)) == len(events)
+    # The agent's own prompt completes "Touch your security key to …" and names the caller.
+    prompts = re.findall(r"Touch your security key to [^\n]*" + re.escape(who), agent_saw)
+    assert len(prompts) == len(events)
 
 
 def test_an_unlocked_agent_gives_names_and_deletes_free_but_no_value(

@@ -49,12 +49,19 @@ def store_reason(service: str, user: str) -> str:
     return f"store {touch_name(service, user)}"
 
 
+def user_name_reason(service: str) -> str:
+    """Completes "Touch your security key to …" for a user-name lookup (no password)."""
+    return f"look up the user name stored for {service!r} (no password is read)"
+
+
 @attrs.define
 class AgentInteraction:
-    """Prompts of the agent: the reason is already the whole sentence.
+    """Prompts of the agent, on its own terminal while it has one.
 
-    The agent's reasons read "twine (pid 4242) wants 'pypi' / '__token__' —
-    touch your key"; the same sentence goes to the client that asked. A PIN
+    The reason completes "Touch your security key to …", as everywhere else
+    (and in the error when nobody touches): "release 'pypi' / '__token__' to
+    twine (pid 4242)". The client that asked gets its own sentence as an
+    ``event`` frame. A PIN
     can be typed only while the agent has a terminal (``pin_prompt``); a
     detached agent answers a key that wants its PIN with a clear error.
     """
@@ -68,7 +75,10 @@ class AgentInteraction:
         which = "" if authenticator is None else f"{authenticator}, "
         if self.stream is not None:
             try:
-                self.stream.write(f"tokenring agent: {reason} ({which}{timeout:g} s)\n")
+                from secrets_common.fido.interaction import touch_prompt
+
+                prompt = touch_prompt(reason)
+                self.stream.write(f"tokenring agent: {prompt} ({which}{timeout:g} s)\n")
                 self.stream.flush()
             except (OSError, ValueError):
                 pass

@@ -66,13 +66,22 @@ def lock_timeout(environ: Mapping[str, str] | None = None) -> float:
     return value
 
 
-def open_vault(path: Path) -> Vault:
-    """The vault at ``path``, locked; a one-line hint when there is none yet."""
-    if not path.exists():
+def missing_vault(path: Path, hint: str | None = None) -> MissingVaultError:
+    """The error for no vault at ``path``, naming the command that creates one.
+
+    ``hint`` defaults to that command as this process's tool was invoked.
+    """
+    if hint is None:
         from secrets_common.cli.invocation import command
 
         hint = command("tokenring", "init")
-        raise MissingVaultError(f"no TokenRing vault at {path}; create one with `{hint}`")
+    return MissingVaultError(f"no TokenRing vault at {path}; create one with `{hint}`")
+
+
+def open_vault(path: Path) -> Vault:
+    """The vault at ``path``, locked; a one-line hint when there is none yet."""
+    if not path.exists():
+        raise missing_vault(path)
     return Vault.open(path, lock_timeout=lock_timeout())
 
 

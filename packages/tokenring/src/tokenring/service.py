@@ -1,10 +1,13 @@
-"""One face for TokenRing's operations: through the agent when one runs,
-in-process otherwise. The keyring backend and the CLI both use it.
+"""One face for TokenRing's operations: through the agent, in-process without one.
+The keyring backend and the CLI both use it.
 
-In-process, every call opens the vault afresh and keeps nothing unlocked once
-it returns: a cold ``get`` is one touch, a cold ``set`` one touch. Through the
-agent a ``get`` and a ``set`` are one touch each, always; ``list`` and
-``delete`` through an unlocked agent none.
+When no agent answers, the first operation starts one, locked
+(:mod:`tokenring.agent.autostart`), and its touch unlocks the vault there.
+Through the agent a ``get`` and a ``set`` are one touch each, always; a
+lookup of an absent entry, ``list`` and ``delete`` through an unlocked agent
+none. In-process (``TOKENRING_NO_AGENT=1``, or no agent could start) every
+call opens the vault afresh and keeps nothing unlocked once it returns: each
+call is one touch, a miss included, since the names are encrypted too.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import attrs
 from secrets_common.errors import NotFoundError
 from secrets_common.vault import Opener
 from tokenring import keys, locations
-from tokenring.agent import client, remote
+from tokenring.agent import autostart, client, remote
 from tokenring.ring import Ring, open_vault
 
 T = TypeVar("T")
@@ -34,6 +37,8 @@ class TokenRing:
     vault: Path
     socket: str
     use_agent: bool = True
+    start_agent: bool = True
+    """Start an agent when none answers (gpg-agent's way); off with ``use_agent``."""
     opener_factory: Callable[[], Opener] = attrs.field(default=keys.opener, repr=False)
     on_event: client.EventHandler | None = attrs.field(default=client.show_event, repr=False)
 
@@ -58,11 +63,24 @@ class TokenRing:
         if not self.use_agent:
             return None
         try:
-            return remote.call(
-                {**message, "vault": str(self.vault)}, path=self.socket, on_event=self.on_event
-            )
+            return self._call(message)
+        except remote.AgentUnavailableError:
+            pass
+        # No agent, or one that cannot serve this request (another vault, say):
+        # only when nothing answers at all is an agent started.
+        if not (self.start_agent and self.vault_exists()) or autostart.answers(self.socket):
+            return None
+        if not autostart.ensure_agent(self.vault, self.socket):
+            return None
+        try:
+            return self._call(message)
         except remote.AgentUnavailableError:
             return None
+
+    def _call(self, message: dict[str, Any]) -> dict[str, Any]:
+        return remote.call(
+            {**message, "vault": str(self.vault)}, path=self.socket, on_event=self.on_event
+        )
 
     def _in_process(self, action: Callable[[Ring], T]) -> T:
         ring = Ring.open(self.vault, self.opener_factory())
@@ -111,6 +129,15 @@ class TokenRing:
         if answer is not None:
             return [(str(s), str(u)) for s, u in answer["entries"]]
         return self._in_process(lambda ring: ring.entries("list the entries"))
+
+    def users(self, service: str) -> list[str]:
+        """The user names stored for ``service``, sorted; never a password."""
+        answer = self._agent({"op": "list", "service": service})
+        if answer is not None:
+            found = [(str(s), str(u)) for s, u in answer["entries"]]
+        else:
+            found = self._in_process(lambda ring: ring.entries(keys.user_name_reason(service)))
+        return [user for svc, user in found if svc == service]
 
     def vault_exists(self) -> bool:
         return self.vault.exists()

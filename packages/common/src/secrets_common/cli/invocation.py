@@ -34,6 +34,15 @@ def prog_name(tool: str) -> str:
     return _invoked.get(tool, tool)
 
 
+def by_the_toolkit() -> bool:
+    """Whether one of the toolkit's own commands runs this process (and recorded itself).
+
+    False in a process of another program that merely loads the toolkit, such
+    as keyring's command or twine with TokenRing as its backend.
+    """
+    return bool(_invoked)
+
+
 def command(tool: str, *words: str) -> str:
     """A command line of ``tool`` as the user would type it, each word quoted for a shell.
 

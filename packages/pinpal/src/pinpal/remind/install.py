@@ -16,6 +16,7 @@ from pathlib import Path
 from pinpal.remind.quiet import QUIET_VARIABLE
 from secrets_common.errors import UsageError
 from secrets_common.home import HOME_VARIABLE, secrets_home_text
+from secrets_common.userunits import launchd_dir, systemd_dir, systemd_word
 
 UNIT = "pinpal-remind"
 AGENT = "org.secrets-toolkit.pinpal-remind"
@@ -33,14 +34,8 @@ def carried_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return carried
 
 
-def _systemd_word(word: str) -> str:
-    # Quoted with C escapes; % starts a specifier and $ a variable in systemd.
-    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
-    return f'"{escaped}"'
-
-
 def systemd_units(command: Sequence[str], environment: Mapping[str, str]) -> dict[str, str]:
-    lines = [f"Environment={_systemd_word(f'{k}={v}')}" for k, v in environment.items()]
+    lines = [f"Environment={systemd_word(f'{k}={v}')}" for k, v in environment.items()]
     service = "\n".join(
         [
             "[Unit]",
@@ -49,7 +44,7 @@ def systemd_units(command: Sequence[str], environment: Mapping[str, str]) -> dic
             "[Service]",
             "Type=oneshot",
             *lines,
-            "ExecStart=" + " ".join(_systemd_word(word) for word in command),
+            "ExecStart=" + " ".join(systemd_word(word) for word in command),
             "",
         ]
     )
@@ -80,16 +75,6 @@ def launchd_plist(command: Sequence[str], environment: Mapping[str, str]) -> byt
         "RunAtLoad": True,
     }
     return plistlib.dumps(agent)
-
-
-def systemd_dir(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_CONFIG_HOME", "").strip()
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".config"
-    return root / "systemd" / "user"
-
-
-def launchd_dir() -> Path:
-    return Path.home() / "Library" / "LaunchAgents"
 
 
 def _unsupported(platform: str) -> UsageError:

@@ -54,12 +54,14 @@ def _unwrapped(call: Callable[..., R], *args: str) -> R:
 
         raise KeyringUnavailableError(locked_keyring()) from None
     except Exception as error:
-        # TokenRing must raise keyring's own error class, and chains the
-        # toolkit's error (a touch refused, a wrong key) to it; that class
-        # keeps its exit status (3), where the vault would report any keyring
-        # error as an unusable vault (4).
-        if isinstance(error.__cause__, SecretsError):
-            raise error.__cause__ from None
+        # TokenRing must raise keyring's own error class, and hangs the
+        # toolkit's error (a touch refused, a wrong key) on it as
+        # `secrets_error` (not as its cause: that would print python-fido2's
+        # stack in every client); that class keeps its exit status (3), where
+        # the vault would report any keyring error as an unusable vault (4).
+        original = getattr(error, "secrets_error", None)
+        if isinstance(original, SecretsError):
+            raise original from None
         raise
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ import attrs
 
 from secrets_common.errors import AgentError, SecretsError
 from tokenring import keys
+from tokenring.agent import activation, arbiter
 from tokenring.agent.hardening import harden
 from tokenring.agent.server import Agent, bind_socket, stderr_log
 from tokenring.ring import Ring, open_vault
@@ -94,27 +96,40 @@ def _terminal_pin_prompt() -> Callable[[str, str], str | None] | None:
 def _start(options: AgentOptions, interaction: keys.AgentInteraction) -> Agent:
     applied = harden()  # before any key material enters this process
     open_vault(options.vault)  # a clear error before the socket exists
-    listener = bind_socket(options.socket)
+    listener = activation.listening_socket()
+    activated = listener is not None
+    if listener is None:
+        with arbiter.binding(options.socket):
+            listener = bind_socket(options.socket)
+    socket_path = _bound_path(listener, options.socket)
     try:
         opener = keys.opener(interaction=interaction)
         session = Session(
             lambda: Ring.open(options.vault, opener), options.timeouts, time.monotonic
         )
         if not options.start_locked:
-            session.unlock(f"unlock {options.vault} for the TokenRing agent — touch your key")
+            session.unlock(f"unlock {options.vault} for the TokenRing agent")
         return Agent(
             session,
             listener,
-            socket_path=options.socket,
+            socket_path=socket_path,
             vault=str(options.vault),
             hardening=applied,
             log=stderr_log,
+            owns_socket=not activated,
         )
     except BaseException:
         listener.close()
-        with contextlib.suppress(OSError):
-            os.unlink(options.socket)
+        if not activated:  # the service manager's socket stays for the next start
+            with contextlib.suppress(OSError):
+                os.unlink(options.socket)
         raise
+
+
+def _bound_path(listener: socket.socket, fallback: str) -> str:
+    """Where the socket really is: an activated one is where the unit put it."""
+    name = listener.getsockname()
+    return name if isinstance(name, str) and name else fallback
 
 
 def _signal_ready(fd: int | None, message: bytes) -> None:
@@ -132,8 +147,12 @@ def _release_terminal() -> None:
     os.close(devnull)
 
 
-def detach(options: AgentOptions) -> int:
-    """Start the agent in the background; its pid once it is ready."""
+def detach(options: AgentOptions, *, quiet: bool = False) -> int:
+    """Start the agent in the background; its pid once it is ready.
+
+    ``quiet`` (an agent started on demand by a client) gives it no terminal at
+    all: its prompts reach the clients that ask as ``event`` frames.
+    """
     read_end, write_end = os.pipe()
     command = [
         sys.executable,
@@ -152,13 +171,17 @@ def detach(options: AgentOptions) -> int:
         *(["--locked"] if options.start_locked else []),
     ]
     env = {**os.environ, "TOKENRING_SOCKET": options.socket}
+    # Otherwise stdin and stderr stay until it is ready: PIN, prompt.
+    kept = subprocess.DEVNULL if quiet else None
     try:
         child = subprocess.Popen(
             command,
             pass_fds=(write_end,),
             start_new_session=True,
             cwd="/",  # hold no directory (and its file system) busy for the session
-            stdout=subprocess.DEVNULL,  # stdin and stderr stay until it is ready: PIN, prompt
+            stdin=kept,
+            stdout=subprocess.DEVNULL,
+            stderr=kept,
             env=env,
             close_fds=True,
         )

@@ -178,6 +178,7 @@ class Agent:
         max_connections: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         environ: Mapping[str, str] | None = None,
+        owns_socket: bool = True,
     ) -> None:
         env = os.environ if environ is None else environ
         self.session = session
@@ -205,6 +206,7 @@ class Agent:
         info = os.stat(socket_path)
         self._socket_id = (info.st_dev, info.st_ino)
         self.stopped_because: str | None = None
+        self._owns_socket = owns_socket  # not a socket the service manager bound
 
     def stop(self) -> None:
         self._stopping.set()
@@ -268,7 +270,7 @@ class Agent:
     def _remove_socket(self) -> None:
         # Only our own socket: a newer agent may have replaced a file we lost.
         with contextlib.suppress(OSError):
-            if self._socket_is_ours():
+            if self._owns_socket and self._socket_is_ours():
                 os.unlink(self.socket_path)
 
     def _serve_connection(self, record: _Connection) -> None:
@@ -431,8 +433,14 @@ class Agent:
         if op == "stop":
             self.stop()
             return {}
+        # With "service", list is a user-name lookup (get_credential(service, None)).
+        only = request.get("service") if op == "list" else None
         if op == "list":
-            what = "to list the entries"
+            what = (
+                f"to look up the user name stored for {only!r}"
+                if isinstance(only, str)
+                else "to list the entries"
+            )
         elif op in ("get", "set", "delete"):
             service, user = _text(request, "service"), _text(request, "user")
             what = {
@@ -463,6 +471,17 @@ class Agent:
             def announce_unlock() -> None:
                 ask(f"{who} asks the locked agent — touch your key to unlock the vault")
 
+            if op == "list" and isinstance(only, str):
+
+                def announce_lookup() -> None:
+                    ask(f"{who} looks up the user name stored for {only!r} — touch your key")
+
+                lookup = f"look up the user name stored for {only!r}"
+                entries = self._use(
+                    lambda ring: ring.entries(_unlock_reason(who, lookup)),
+                    on_locked=announce_lookup,
+                )
+                return {"entries": [list(entry) for entry in entries if entry[0] == only]}
             if op == "list":
                 entries = self._use(
                     lambda ring: ring.entries(_unlock_reason(who, "list the entries")),
@@ -478,7 +497,9 @@ class Agent:
                     if not ring.might_have(service, user):
                         return None
                     ask(reason)
-                    return ring.get(service, user, reason=reason)
+                    # The key's reason completes "touch the key to …" (prompt and error).
+                    release = f"release {touch_name(service, user)} to {who}"
+                    return ring.get(service, user, reason=release)
 
                 value = self._use(read)
                 if value is None:
@@ -491,7 +512,8 @@ class Agent:
 
                 def store(ring: Ring) -> None:
                     ask(store_reason)
-                    ring.set(service, user, password, reason=store_reason)
+                    store_phrase = f"store {touch_name(service, user)} for {who}"
+                    ring.set(service, user, password, reason=store_phrase)
 
                 self._use(store)
                 self._log(f"stored {service!r} / {user!r} for {who}")

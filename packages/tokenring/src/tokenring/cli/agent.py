@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from secrets_common.cli.output import emit
+from secrets_common.errors import UsageError
 from tokenring.cli import plain
 from tokenring.cli.common import JsonOption, VaultOption, note, vault_path
 from tokenring.locations import socket_path
+
+
+def _install(*, install: bool, uninstall: bool, vault: Path | None) -> None:
+    from tokenring.agent import install as service
+
+    if install and uninstall:
+        raise UsageError("choose one of --install and --uninstall")
+    if install:
+        lines = service.install(os.environ, vault_path(vault), socket_path())
+    else:
+        lines = service.uninstall(os.environ)
+    for line in lines:
+        emit(line)
 
 
 def register(app: typer.Typer) -> None:
@@ -43,10 +60,23 @@ def register(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ] = None,
+        install: Annotated[
+            bool,
+            typer.Option(
+                "--install",
+                help="Write a socket-activated systemd user unit (Linux) or a launchd agent.",
+            ),
+        ] = False,
+        uninstall: Annotated[
+            bool, typer.Option("--uninstall", help="Remove what --install wrote.")
+        ] = False,
         ready_fd: Annotated[int | None, typer.Option("--ready-fd", hidden=True)] = None,
         detached: Annotated[bool, typer.Option("--detached", hidden=True)] = False,
     ) -> None:
         """Keep the vault unlocked for this session; every read still needs a touch."""
+        if install or uninstall:
+            _install(install=install, uninstall=uninstall, vault=vault)
+            return
         from tokenring.agent import daemon
         from tokenring.session import Timeouts
 
