@@ -25,12 +25,16 @@ def in_fresh_interpreter(group: str, path: list[str] | None = None) -> tuple[Any
         "import json, sys; from importlib.metadata import entry_points;"
         "from secrets_common.cli import plugins;"
         f"path = {path!r};"
-        "sys.path[:] = sys.path if path is None else path;"
+        # The standard library stays reachable: importlib.metadata imports
+        # parts of it lazily (3.13's email, for a distribution's name).
+        "stdlib = [p for p in sys.path if p and 'site-packages' not in p];"
+        "sys.path[:] = sys.path if path is None else path + stdlib;"
         f"eps = {{e.name: [e.value, (e.dist.name if e.dist else None) or ''] "
         f"for e in entry_points(group={group!r})}};"
         f"print(json.dumps([plugins.scan({group!r}), eps]))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     found, expected = json.loads(done.stdout)
     return found, expected
 
