@@ -21,7 +21,14 @@ from pathlib import Path
 
 from secrets_common.errors import UsageError
 from secrets_common.home import HOME_VARIABLE, secrets_home_text
-from secrets_common.userunits import launchd_dir, systemd_dir, systemd_word
+from secrets_common.userunits import (
+    launchd_dir,
+    remove_files,
+    systemd_dir,
+    systemd_word,
+    write_launchd_plist,
+    write_systemd_units,
+)
 from tokenring.locations import SOCKET_VARIABLE
 from tokenring.session import IDLE_VARIABLE, LIFETIME_VARIABLE
 
@@ -108,18 +115,14 @@ def install(
     """Write the service files; what to tell the user."""
     command, environment = agent_command(vault), carried_environment(environ, socket_path)
     if platform == "linux":
-        directory = systemd_dir(environ)
-        directory.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, text in systemd_units(command, environment, socket_path).items():
-            (directory / name).write_text(text, encoding="utf-8")
-            written.append(f"wrote {directory / name}")
+        written = write_systemd_units(
+            systemd_dir(environ), systemd_units(command, environment, socket_path)
+        )
         return [*written, f"enable it: systemctl --user enable --now {UNIT}.socket"]
     if platform == "darwin":
         target = launchd_dir() / f"{LAUNCHD_LABEL}.plist"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(launchd_plist(command, environment))
-        return [f"wrote {target}", f"enable it: launchctl bootstrap gui/{os.getuid()} {target}"]
+        wrote = write_launchd_plist(target, launchd_plist(command, environment))
+        return [wrote, f"enable it: launchctl bootstrap gui/{os.getuid()} {target}"]
     raise _unsupported(platform)
 
 
@@ -141,9 +144,7 @@ def uninstall(environ: Mapping[str, str], platform: str = sys.platform) -> list[
         after = f"then: launchctl bootout gui/{os.getuid()}/{LAUNCHD_LABEL}"
     else:
         raise _unsupported(platform)
-    removed = [f"removed {path}" for path in targets if path.is_symlink() or path.exists()]
-    for path in targets:
-        path.unlink(missing_ok=True)
+    removed = remove_files(targets)
     if not removed:
         return ["no agent service was installed"]
     return [*removed, after]
