@@ -253,3 +253,15 @@ def test_a_client_that_cannot_start_an_agent_works_in_process(
     assert "error" not in got.stderr
     assert touches(soft_key) == start + 1
     assert agents_serving(stored) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "wanted"), [("", True), ("0", True), ("1", False), ("yes", False)]
+)
+def test_no_agent_is_a_switch_that_0_leaves_on(value: str, wanted: bool) -> None:
+    from tokenring.locations import agent_wanted
+    from tokenring.service import TokenRing
+
+    environ = {"TOKENRING_NO_AGENT": value, "SECRETS_HOME": "/nonexistent"}
+    assert agent_wanted(environ) is wanted
+    assert TokenRing.from_environment(environ).use_agent is wanted

@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
     import typer
 
-NO_AGENT_VARIABLE = "TOKENRING_NO_AGENT"
-
 
 def app() -> typer.Typer:
     from tokenring.cli.app import build_app
@@ -46,7 +44,9 @@ def fast_get(args: Sequence[str]) -> int | None:
     """Exit status of ``get SERVICE USER`` through the agent; None to take the full path."""
     if len(args) != 3 or args[0] != "get" or any(arg.startswith("-") for arg in args[1:]):
         return None
-    if os.environ.get(NO_AGENT_VARIABLE) or os.environ.get("SECRETS_NO_FAST_PATH"):
+    from tokenring.locations import agent_wanted
+
+    if not agent_wanted() or os.environ.get("SECRETS_NO_FAST_PATH"):
         return None
     if sys.stdout is None:  # started with stdout closed (`>&-`): spend no touch for nothing
         _report("standard output is closed: nothing could be printed")

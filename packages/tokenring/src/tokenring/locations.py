@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 VAULT_VARIABLE = "TOKENRING_VAULT"
 SOCKET_VARIABLE = "TOKENRING_SOCKET"
+NO_AGENT_VARIABLE = "TOKENRING_NO_AGENT"
 SOCKET_NAME = "tokenring.sock"
 
 
@@ -54,3 +55,9 @@ def socket_path(environ: Mapping[str, str] | None = None) -> str:
     if override:
         return os.path.abspath(os.path.expanduser(override))
     return os.path.join(socket_dir(env), SOCKET_NAME)
+
+
+def agent_wanted(environ: Mapping[str, str] | None = None) -> bool:
+    """False where ``TOKENRING_NO_AGENT`` (set, and not ``0``) asks for in-process work."""
+    env = os.environ if environ is None else environ
+    return env.get(NO_AGENT_VARIABLE, "").strip() in ("", "0")

@@ -55,7 +55,7 @@ class TokenRing:
             # Absolute, as the agent names the vault it serves.
             vault=Path(os.path.abspath(vault)) if vault else Path(locations.vault_path(env)),
             socket=locations.socket_path(env),
-            use_agent=use_agent and not env.get("TOKENRING_NO_AGENT"),
+            use_agent=use_agent and locations.agent_wanted(env),
         )
 
     def _agent(self, message: dict[str, Any]) -> dict[str, Any] | None:

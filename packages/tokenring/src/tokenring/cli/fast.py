@@ -24,7 +24,6 @@ TYPE_CHECKING = False  # see tokenring.agent.client: typing is too heavy for the
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-NO_AGENT_VARIABLE = "TOKENRING_NO_AGENT"
 VAULT_VARIABLE = "TOKENRING_VAULT"
 
 
@@ -36,10 +35,10 @@ def _vault() -> str:
 
 def _list(as_json: bool) -> None:
     from tokenring.agent import client, remote
-    from tokenring.locations import socket_path
+    from tokenring.locations import agent_wanted, socket_path
 
     vault = _vault()
-    if os.environ.get(NO_AGENT_VARIABLE) or not os.path.exists(vault):
+    if not agent_wanted() or not os.path.exists(vault):
         raise Declined  # in-process, or the hint how to create a vault
     try:
         answer = remote.call(
