@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -147,6 +148,47 @@ def running_pcscd(directory: Path) -> Iterator[Pcscd]:
             process.wait()
 
 
+def _card_present() -> bool | None:
+    """Whether pcscd reports a card in the virtual reader; ``None`` if it lists no reader.
+
+    Asks pcscd for the reader's state, as a PC/SC client waiting for a card
+    does, without connecting: a connection would power the card up.
+    """
+    from smartcard import scard  # only where pyscard is installed
+
+    result, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if result != scard.SCARD_S_SUCCESS:
+        return None
+    try:
+        result, readers = scard.SCardListReaders(context, [])
+        if result != scard.SCARD_S_SUCCESS or not readers:
+            return None
+        result, states = scard.SCardGetStatusChange(
+            context, 0, [(reader, scard.SCARD_STATE_UNAWARE) for reader in readers]
+        )
+        if result != scard.SCARD_S_SUCCESS:
+            return None
+        return any(event & scard.SCARD_STATE_PRESENT for _reader, event, _atr in states)
+    finally:
+        scard.SCardReleaseContext(context)
+
+
+def wait_for_card(present: bool, timeout: float = 30) -> None:
+    """Block until pcscd has seen the card inserted (or removed).
+
+    ``emulate`` says "ready" once vpcd took its connection, but pcscd learns
+    of the card only at its next poll of the reader; a discovery before that
+    finds no key, and a test starting right after another's card was pulled
+    could meet the old card's stale state.
+    """
+    deadline = time.monotonic() + timeout
+    while _card_present() is not present:
+        if time.monotonic() > deadline:
+            state = "inserted" if present else "removed"
+            raise AssertionError(f"pcscd did not see the card {state} within {timeout} s")
+        time.sleep(0.05)
+
+
 class Emulator:
     """A ``secrets token emulate --pcsc`` subprocess whose card is in the reader."""
 
@@ -165,6 +207,8 @@ class Emulator:
                 self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
+            self.process.stdout = None
+            wait_for_card(present=False)
         return self.process.returncode
 
 
@@ -204,6 +248,7 @@ def emulated_card(
                 f"emulate said {line!r}, not ready; stderr: {stderr.read_text()!r};"
                 f" pcscd: {daemon.log.read_text()[-2000:]!r}"
             )
+        wait_for_card(present=True)
         yield emulator
     finally:
         emulator.stop()
