@@ -228,3 +228,20 @@ def test_ping_echoes_and_u2f_is_not_spoken(device: SoftAuthenticator) -> None:
 
 def test_get_info_ignores_a_payload(device: SoftAuthenticator) -> None:
     assert status_of(device, bytes([GET_INFO]) + cbor.encode({})) == ERR.SUCCESS
+
+
+@given(
+    subcommand=st.sampled_from([ClientPin.CMD.GET_PIN_RETRIES, ClientPin.CMD.GET_KEY_AGREEMENT]),
+    extra=request_maps,
+)
+def test_requests_answered_without_the_lock_change_no_state(
+    device: SoftAuthenticator, subcommand: int, extra: dict[int, Any]
+) -> None:
+    device.call(CTAPHID.CBOR, bytes([GET_INFO]))  # the key exists from here on
+    before = device.path.read_bytes()
+    for request in (
+        bytes([GET_INFO]),
+        bytes([CLIENT_PIN]) + cbor.encode({**extra, 2: subcommand}),
+    ):
+        status_of(device, request)  # a state changed inside would be refused as an error
+    assert device.path.read_bytes() == before

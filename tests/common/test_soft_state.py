@@ -10,6 +10,7 @@ import pytest
 from fido2.attestation.base import AttestationType
 from fido2.attestation.packed import PackedAttestation
 from fido2.client import DefaultClientDataCollector, Fido2Client
+from fido2.ctap2.base import Ctap2
 from fido2.ctap2.pin import ClientPin
 from fido2.hid import CAPABILITY
 from fido2.server import Fido2Server
@@ -154,3 +155,30 @@ def test_relying_party_verifies_registration_and_assertion(tmp_path: Path) -> No
             server.authenticate_complete(state, [credential], assertion)
             counters.append(assertion.response.authenticator_data.counter)
         assert counters[0] < counters[1]
+
+
+def test_get_info_is_answered_while_another_process_holds_the_lock(tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    from secrets_common.soft.state import StateFile
+
+    path = tmp_path / "key.json"
+    key = SoftAuthenticator(path)
+    ClientPin(Ctap2(key)).set_pin("4321")
+    before = path.read_bytes()
+    holder = FileLock(str(StateFile(path).lock_path), timeout=0)
+    holder.acquire()  # another process in the middle of a transaction
+    try:
+        # Before, this waited 30 s for the lock and then failed as busy.
+        assert Ctap2(SoftAuthenticator(path)).get_info().options["clientPin"] is True
+    finally:
+        holder.release()
+    assert path.read_bytes() == before
+
+
+def test_get_info_of_a_new_key_makes_it_privately(tmp_path: Path) -> None:
+    path = tmp_path / "fresh" / "key.json"
+    info = Ctap2(SoftAuthenticator(path)).get_info()
+    assert "hmac-secret" in info.extensions
+    assert mode(path) == 0o600
+    assert mode(path.parent) == 0o700

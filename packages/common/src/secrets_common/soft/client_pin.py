@@ -221,6 +221,9 @@ def check_pin_uv_auth(
         raise CtapError(_ERR.PIN_AUTH_INVALID)
 
 
+# Answered from the state without changing it: no lock needed (see StateFile.reading).
+READ_ONLY_SUBCOMMANDS = frozenset({0x01, 0x02})
+
 _SUBCOMMANDS = {
     0x01: _get_retries,
     0x02: _get_key_agreement,

@@ -11,7 +11,7 @@ from fido2.ctap import CtapError
 
 from secrets_common.soft import params
 from secrets_common.soft.cbor import decode_request
-from secrets_common.soft.client_pin import MIN_PIN_LENGTH, client_pin
+from secrets_common.soft.client_pin import MIN_PIN_LENGTH, READ_ONLY_SUBCOMMANDS, client_pin
 from secrets_common.soft.credentials import CREDENTIAL_ID_LENGTH, SUPPORTED_ALGORITHMS
 from secrets_common.soft.get_assertion import get_assertion
 from secrets_common.soft.hmac_secret import MC_NAME, NAME
@@ -41,6 +41,19 @@ def process(ctx: Context, request: bytes) -> bytes:
         return b"\x00" + _encode(_dispatch(ctx, request))
     except CtapError as error:
         return bytes([error.code & 0xFF])
+
+
+def changes_nothing(request: bytes) -> bool:
+    """Whether ``request`` only reads the state: getInfo, PIN retries, key agreement."""
+    if request[:1] == bytes([GET_INFO]):
+        return True
+    if request[:1] != bytes([CLIENT_PIN]) or len(request) > MAX_MSG_SIZE:
+        return False
+    try:
+        subcommand = params.request_map(decode_request(request[1:])).get(0x02)
+    except CtapError:
+        return False  # the full path reports it
+    return type(subcommand) is int and subcommand in READ_ONLY_SUBCOMMANDS
 
 
 def _dispatch(ctx: Context, request: bytes) -> dict[int, Any]:

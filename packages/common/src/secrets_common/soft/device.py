@@ -80,7 +80,7 @@ class SoftAuthenticator(CtapDevice):
             # What a CTAP2-only HID key answers to U2F messages and the rest.
             raise CtapError(CtapError.ERR.INVALID_COMMAND)
         # The protocol machinery loads on first use, keeping imports cheap.
-        from secrets_common.soft.commands import process
+        from secrets_common.soft.commands import changes_nothing, process
         from secrets_common.soft.presence import environment_presence
         from secrets_common.soft.session import Context, Presence, Session
 
@@ -92,7 +92,10 @@ class SoftAuthenticator(CtapDevice):
         with self._busy:
             if self._session is None:
                 self._session = Session()
-            with self._state_file.transaction() as box:
+            # Listing keys changes nothing: it takes no lock (nor filelock's import).
+            state_file = self._state_file
+            state = state_file.reading() if changes_nothing(data) else state_file.transaction()
+            with state as box:
                 context = Context(box=box, session=self._session, presence=presence)
                 return process(context, bytes(data))
 

@@ -20,12 +20,14 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from filelock import FileLock, Timeout
 
 from secrets_common.errors import AuthenticatorError
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 FORMAT_VERSION = 1
 PIN_RETRIES_MAX = 8
@@ -132,10 +134,9 @@ class StateFile:
     """Read-modify-write access to the state file, one transaction at a time."""
 
     path: Path
-    _lock: FileLock = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        self._lock = FileLock(str(self.lock_path), mode=0o600, timeout=LOCK_TIMEOUT)
+    # Made at the first transaction: reads need no lock, and filelock costs
+    # `secrets token list` more than the rest of the soft key.
+    _lock: FileLock | None = attrs.field(init=False, default=None)
 
     @property
     def lock_path(self) -> Path:
@@ -148,7 +149,11 @@ class StateFile:
         The state is saved even when the body raises: a touch granted or a
         PIN retry spent before an error must not be forgotten.
         """
+        from filelock import FileLock, Timeout
+
         self._ensure_parent()
+        if self._lock is None:
+            self._lock = FileLock(str(self.lock_path), mode=0o600, timeout=LOCK_TIMEOUT)
         try:
             self._lock.acquire()
         except Timeout:
@@ -169,6 +174,24 @@ class StateFile:
         finally:
             self._lock.release()
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[StateBox]:
+        """The state as it is, without the lock, for a request that changes nothing.
+
+        Every write replaces the file by one rename, so a read without the
+        lock still sees one whole state. A key not made yet is made by a
+        transaction. A change to the state inside is refused, never lost quietly.
+        """
+        if not self.path.exists():
+            with self.transaction() as box:
+                yield box
+            return
+        original = self._load()
+        box = StateBox(original)
+        yield box
+        if box.state != original:
+            raise SoftStateError(f"a read-only request tried to change {self.path}")
+
     def _ensure_parent(self) -> None:
         parent = self.path.parent
         # One at a time: mkdir(parents=True) would give the missing ancestors
@@ -186,11 +209,17 @@ class StateFile:
 
     def _load_or_create(self) -> DeviceState:
         try:
-            text = self._read()
+            return self._load()
         except FileNotFoundError:
             state = DeviceState.new()
             self._save(state)
             return state
+
+    def _load(self) -> DeviceState:
+        try:
+            text = self._read()
+        except FileNotFoundError:
+            raise  # the caller's to decide: make the key, or take the lock first
         except OSError as error:
             raise SoftStateError(f"cannot read {self.path}: {error.strerror}") from None
         try:
