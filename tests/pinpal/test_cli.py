@@ -25,7 +25,7 @@ def test_rotate_lists_both_secrets_until_the_new_one_is_learned(env: dict[str, s
     assert rows[0]["bits"] == pytest.approx(13.3)
     service = cli_service(env, now=time.time())
     now = service.clock()
-    text = "\n".join(listing.lines(listing.rows(service, now), now))
+    text = listing.render(listing.summaries(service.entries(), service.policy), now, False)
     assert "phone: 4 digits, 13.3 bits, 4 hidden, 0 forgotten; next practice in" in text
     assert "phone (old): 6 digits, 19.9 bits, 0 hidden, 0 forgotten; next practice now" in text
     assert new not in text

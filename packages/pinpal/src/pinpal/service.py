@@ -69,6 +69,7 @@ class Pinpal:
         entropy: Entropy = SYSTEM_ENTROPY,
         policy: Policy = DEFAULT_POLICY,
         rehearsal: bool = False,
+        listing: Callable[[object, list[LabelEntry], Policy], None] | None = None,
     ) -> None:
         self.store = store
         self.state_dir = state_dir
@@ -79,6 +80,9 @@ class Pinpal:
         # A rehearsal (`--now` without PINPAL_TEST_CLOCK) writes into a
         # throwaway store: it keeps no due times and takes no lock either.
         self.rehearsal = rehearsal
+        # Told the entries, the store's generation they are of, and the policy whenever
+        # the due times are refreshed: the CLI keeps its listing file that way.
+        self.listing = listing
         # One service lives for one command. Each vault read may cost a touch
         # (TokenRing as the keyring backend), so every label is read once.
         self._cache: dict[str, LabelEntry] = {}
@@ -110,6 +114,7 @@ class Pinpal:
             self.store.rekey()
             self._rekey_owed = False
             self._seen = self.store.generation()
+            self._tell_listing()
 
     def _shred(self) -> None:
         # Plaintext left the store: earlier copies of it must not open.
@@ -135,6 +140,10 @@ class Pinpal:
             self._seen = current
 
     def entries(self) -> list[LabelEntry]:
+        if not self._cache:
+            # Before the store is first read: entries of a later generation
+            # than this one may follow, never of an earlier one.
+            self._seen = self.store.generation()
         return [self.entry(label) for label in self.store.labels()]
 
     def due(self) -> list[Due]:
@@ -315,6 +324,17 @@ class Pinpal:
         times = self.due_times()
         write_due(self.state_dir, min(times.values()) if times else None)
         write_due_labels(self.state_dir, times)
+        self._tell_listing()
+
+    def _tell_listing(self) -> None:
+        if self.listing is None or self.rehearsal:
+            return
+        entries = self.entries()
+        seen = self._seen
+        # Changed by another process while being read: the listing would
+        # claim entries for a vault they are not of, so it is not told.
+        if self.store.generation() == seen:
+            self.listing(seen, entries, self.policy)
 
 
 def _material(entry: LabelEntry) -> frozenset[tuple[object, ...]]:

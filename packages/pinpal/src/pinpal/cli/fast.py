@@ -1,7 +1,9 @@
-"""``pinpal list [--json]`` without typer: the same body (:func:`pinpal.cli.listing.show`).
+"""``pinpal list [--json]`` without typer: the same output as :func:`pinpal.cli.listing.show`.
 
-Any other command line, ``--now`` included, goes to typer, and so does
-everything when ``SECRETS_NO_FAST_PATH`` is set.
+From the listing file when it stands for the vault as it is now (then no
+keyring is asked, nor imported); otherwise from the vault, as typer's
+``list`` does. Any other command line, ``--now`` included, goes to typer,
+and so does everything when ``SECRETS_NO_FAST_PATH`` is set.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ if TYPE_CHECKING:
 def _list(as_json: bool) -> None:
     import time
 
-    from pinpal.cli.listing import show
+    from pinpal.cli.listing import show_listed
     from pinpal.cli.terminal import TerminalConsole, interruptible
-    from pinpal.cli.wiring import open_service
 
     @interruptible
     def body() -> None:
         console = TerminalConsole()
-        show(open_service(time.time, None, console.say), time.time(), console, as_json)
+        now = time.time()
+        if show_listed(console.say, now, as_json):
+            return
+        from pinpal.cli.listing import show
+        from pinpal.cli.wiring import open_service
+
+        show(open_service(time.time, None, console.say), now, console, as_json)
 
     body()
 

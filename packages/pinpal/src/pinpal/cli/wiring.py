@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from pinpal.learning.engine import Policy
     from pinpal.storage import kdfcache
+    from pinpal.storage.codec import LabelEntry
     from pinpal.storage.store import RecordStore
 
 
@@ -55,4 +57,23 @@ def open_service(
     if rehearsal and now is not None:
         note(rehearsal_note(now))
         store = RehearsalStore(store)
-    return Pinpal(store, directory, clock, hash_cost(directory, rehearsal), rehearsal=rehearsal)
+    return Pinpal(
+        store,
+        directory,
+        clock,
+        hash_cost(directory, rehearsal),
+        rehearsal=rehearsal,
+        listing=lambda *seen: keep_listing(directory, *seen),
+    )
+
+
+def keep_listing(
+    directory: Path, generation: object, entries: list[LabelEntry], policy: Policy
+) -> None:
+    """Write the listing file (:mod:`pinpal.storage.listingfile`) of the vault at ``generation``."""
+    from pinpal.cli.listing import summaries
+    from pinpal.storage.listingfile import file_generation, write_listing
+
+    current = file_generation(directory / VAULT_FILE)
+    if generation == current:  # the entries are of the vault file as it is now
+        write_listing(directory, current, summaries(entries, policy))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pinpal.learning.engine import Memorization
-from pinpal.learning.secretgen import Kind
+TYPE_CHECKING = False  # the fast `pinpal list` words its rows with this module alone
+if TYPE_CHECKING:
+    from pinpal.learning.engine import Memorization
 
 
 def unit(record: Memorization) -> str:
+    from pinpal.learning.secretgen import Kind
+
     if record.kind is Kind.WORDS or (record.kind is Kind.EXISTING and record.separator == " "):
         return "word"
     if record.kind is Kind.DIGITS:
@@ -20,9 +23,16 @@ def plural(count: int, word: str) -> str:
 
 def describe(record: Memorization) -> str:
     hidden, forgotten, total = record.progress
-    size = plural(total, unit(record))
-    strength = "" if record.bits is None else f", {record.bits:.1f} bits"
-    if record.learned:
+    return phrase(total, unit(record), record.bits, record.learned, hidden, forgotten)
+
+
+def phrase(
+    length: int, unit: str, bits: float | None, learned: bool, hidden: int, forgotten: int
+) -> str:
+    """``6 digits, 19.9 bits, 2 hidden, 0 forgotten``: a memorization's size and progress."""
+    size = plural(length, unit)
+    strength = "" if bits is None else f", {bits:.1f} bits"
+    if learned:
         return f"{size}{strength}, learned"
     return f"{size}{strength}, {hidden} hidden, {forgotten} forgotten"
 

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from pinpal.storage.duefile import write_due, write_due_labels
+from pinpal.storage.listingfile import write_listing
 from pinpal.storage.locking import exclusive
 from pinpal.storage.vaultpin import PIN_FILE
 from pinpal.storage.vaultstore import VAULT_FILE
@@ -32,4 +33,5 @@ def start_over(directory: Path, now: float) -> list[str]:
             done.append("forgot the vault's pin.")
         write_due(directory, None)
         write_due_labels(directory, {})
+        write_listing(directory, None, [])
     return done

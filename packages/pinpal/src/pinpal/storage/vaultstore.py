@@ -24,6 +24,8 @@ from typing import TypeVar
 from pinpal.storage import vaultpin
 from pinpal.storage.keyringmemo import RememberingKeyring
 from pinpal.storage.keyrings import configured_keyring
+from pinpal.storage.listingfile import file_generation
+from pinpal.storage.names import VAULT_FILE
 from pinpal.storage.store import RecordStore
 from pinpal.storage.vaultpin import PIN_FILE, Pin, UntrustedVaultError
 from secrets_common.errors import NotFoundError
@@ -39,7 +41,8 @@ from secrets_common.vault import (
 
 T = TypeVar("T")
 
-VAULT_FILE = "vault"
+__all__ = ["REASON", "VAULT_FILE", "VaultStore"]
+
 REASON = "PINPal: practise your secrets"
 
 
@@ -241,13 +244,9 @@ class VaultStore:
         self._created = False
         return True
 
-    def generation(self) -> object:
+    def generation(self) -> tuple[int, int, int] | None:
         # The vault replaces its file atomically on every change: a new inode.
-        try:
-            info = self.path.stat()
-        except FileNotFoundError:
-            return None
-        return (info.st_ino, info.st_mtime_ns, info.st_size)
+        return file_generation(self.path)
 
 
 class _Staging:
