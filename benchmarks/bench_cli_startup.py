@@ -6,14 +6,16 @@ processes, wall clock), each with its ratio to ``python -c pass``:
 * ``python -c pass`` — the interpreter alone;
 * ``python -c "import typer"`` — the CLI framework alone, for reference;
 * the floors, for reference: ``python -c "import ..."`` of only the
-  third-party modules that ``pinpal list`` (keyring, its plaintext file
-  backend, attrs, cryptography's Fernet and X25519) and ``secrets token list``
-  (attrs, filelock, python-fido2's CTAP2 and HID) cannot list without: no
-  lazy import of ours brings a command below its floor;
+  third-party modules that opening PINPal's vault (keyring, its plaintext
+  file backend, attrs, cryptography's Fernet and X25519) and ``secrets token
+  list`` (attrs, filelock, python-fido2's CTAP2 and HID) cannot do without:
+  no lazy import of ours brings a command below its floor;
 * ``tokenring --help``, ``tokenring --version``, ``pinpal --version``;
 * ``tokenring slots`` on a vault with one key slot;
 * ``secrets token list`` with one (software) security key;
-* ``pinpal list`` with one secret (plaintext keyring file backend);
+* ``pinpal list`` with one secret (plaintext keyring file backend), from its
+  listing file as after any PINPal command, and for reference from the vault
+  (a second home whose listing is removed after each run);
 * ``secrets ring slots`` and ``secrets pin list``: the same through ``secrets``;
 * ``tokenring list``, ``status``, ``lock`` and ``stop`` through a running
   agent that the benchmark starts (and restarts after each ``stop``), and
@@ -116,6 +118,17 @@ def main() -> None:
         if "key-1" not in checked([tokenring, "slots"], env):
             raise SystemExit("tokenring slots does not show the slot just made")
 
+        # A second PINPal home, listed from its vault every time.
+        vault_env = {**env, "SECRETS_HOME": str(root / "home-listed-from-vault")}
+        vault_state = root / "home-listed-from-vault" / "pinpal"
+        vault_state.mkdir(parents=True, mode=0o700)
+        (vault_state / "scrypt.json").write_text(json.dumps(CHEAP_SCRYPT) + "\n")
+        checked([pinpal, "new", "mail", "--existing"], vault_env, stdin="4711\n4711\n")
+
+        def drop_listing() -> None:
+            (vault_state / "listing.json").unlink(missing_ok=True)
+
+        drop_listing()
         checked([tokenring, "agent", "--detach"], env)
         checked([tokenring, "set", "https://upload.pypi.org/legacy/", "__token__"], env, "t\n")
 
@@ -137,8 +150,13 @@ def main() -> None:
             "floor of token list (reference)": ([python, "-c", TOKEN_LIST_FLOOR], None, None),
             "secrets token list (1 soft key)": ([secrets, "token", "list"], TARGET, None),
             "pinpal --version": ([pinpal, "--version"], TARGET, None),
-            "floor of pinpal list (reference)": ([python, "-c", PINPAL_LIST_FLOOR], None, None),
+            "floor of opening PINPal's vault (reference)": (
+                [python, "-c", PINPAL_LIST_FLOOR],
+                None,
+                None,
+            ),
             "pinpal list (1 secret)": ([pinpal, "list"], TARGET, None),
+            "pinpal list from the vault (reference)": ([pinpal, "list"], None, drop_listing),
             "secrets pin list (1 secret)": ([secrets, "pin", "list"], TARGET, None),
             "tokenring status (agent)": ([tokenring, "status"], AGENT_TARGET, None),
             "secrets ring status (agent)": ([secrets, "ring", "status"], AGENT_TARGET, None),
@@ -147,12 +165,13 @@ def main() -> None:
             "tokenring stop (agent)": ([tokenring, "stop"], AGENT_TARGET, restart_agent),
         }
         envs = dict.fromkeys(commands, env)
+        envs["pinpal list from the vault (reference)"] = vault_env
         if options.compare:  # each toolkit command, then the same through typer
             full = {**env, "SECRETS_NO_FAST_PATH": "1"}
             paired: dict[str, tuple[list[str], float | None, Callable[[], None] | None]] = {}
             for name, (command, target, restore) in commands.items():
                 paired[name] = (command, target, restore)
-                if not name.startswith(("python", "floor")):
+                if not name.startswith(("python", "floor")) and "(reference)" not in name:
                     paired[f"{name} [typer]"] = (command, None, restore)
                     envs[f"{name} [typer]"] = full
             commands = paired

@@ -86,6 +86,7 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     assert {p.name for p in files} == {
         "due",
         "due-labels",  # labels and due times for `pinpal remind`, never a secret
+        "listing.json",  # what `pinpal list` shows, never a secret (checked below)
         "scrypt.json",
         "vault",
         "vault.lock",
@@ -96,6 +97,9 @@ def test_learn_a_passphrase_over_simulated_days(env: dict[str, str], tmp_path: P
     }
     for path in files:
         assert secret.encode() not in path.read_bytes(), path
+    (summary,) = json.loads((home / "pinpal" / "listing.json").read_text())["summaries"]
+    shown = {value for value in summary.values() if isinstance(value, str)}
+    assert shown == {"laptop", "current", "words", "word"}  # no word of the secret
     assert (home / "pinpal" / "due").read_text().strip().isdigit()
     stored = cli_service(env).store.read("laptop")
     positions = json.loads(stored)["current"]["positions"]

@@ -111,10 +111,13 @@ def show(pinpal: Pinpal, now: float, console: Console, as_json: bool) -> None:
 
 def show_listed(say: Callable[[str], None], now: float, as_json: bool) -> bool:
     """``list`` from the listing file alone; False when it cannot stand for the vault."""
-    from pinpal.storage.duefile import state_dir
+    import os
+
+    from pinpal.cli.quickcheck import STATE_DIR, secrets_home
     from pinpal.storage.listingfile import read_listing
 
-    found = read_listing(state_dir())
+    # As pinpal.storage.duefile.state_dir says, without pathlib's import.
+    found = read_listing(os.path.join(secrets_home(os.environ), STATE_DIR))
     if found is None:
         return False
     say(render(found, now, as_json))

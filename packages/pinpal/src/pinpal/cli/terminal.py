@@ -8,20 +8,21 @@ prints one ``error:`` line. No error message quotes what was typed.
 from __future__ import annotations
 
 import functools
-import getpass
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from pinpal.learning.kdf import ScryptParams, calibrate
 from secrets_common.errors import SecretsError, UsageError
 
+TYPE_CHECKING = False  # the fast `pinpal list` imports this module: typing costs it
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import ParamSpec, TypeVar
+
     # Only for the check below: `pinpal list` needs no drill.
     from pinpal.cli.drill import Console
+    from pinpal.learning.kdf import ScryptParams
 
-P = ParamSpec("P")
-R = TypeVar("R")
+    P = ParamSpec("P")
+    R = TypeVar("R")
 
 
 class Interrupted(SecretsError):
@@ -53,6 +54,8 @@ def interruptible(command: Callable[P, R]) -> Callable[P, R]:
 
 def _read_line(prompt: str) -> str:
     if sys.stdin.isatty():
+        import getpass
+
         return getpass.getpass(prompt)
     # Piped input has no echo to hide; getpass would warn that it cannot.
     sys.stderr.write(prompt)
@@ -114,6 +117,8 @@ class Spinner:
 
 def calibrate_with_spinner() -> ScryptParams:
     """Calibrate the hash cost, animating a spinner meanwhile."""
+    from pinpal.learning.kdf import calibrate
+
     spinner = Spinner()
     spinner.tick()
     try:
@@ -122,4 +127,5 @@ def calibrate_with_spinner() -> ScryptParams:
         spinner.done()
 
 
-_check: type[Console] = TerminalConsole
+if TYPE_CHECKING:
+    _check: type[Console] = TerminalConsole

@@ -23,23 +23,23 @@ import math
 import os
 
 from pinpal.storage.names import LISTING_FILE, VAULT_FILE
-from pinpal.storage.privatefile import write_private
 
-TYPE_CHECKING = False  # typing costs the fast path more than this module
+TYPE_CHECKING = False  # typing (and pathlib) cost the fast path more than this module
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
     from typing import Any
+
+    Directory = str | os.PathLike[str]
 
 FORMAT = 1
 MAX_BYTES = 1 << 22
 
 
-def file_generation(path: Path) -> tuple[int, int, int] | None:
+def file_generation(path: Directory) -> tuple[int, int, int] | None:
     """(inode, mtime in ns, size) of ``path``: new whenever the vault is rewritten."""
     try:
         info = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     return (info.st_ino, info.st_mtime_ns, info.st_size)
 
@@ -84,12 +84,20 @@ FIELDS: dict[str, Callable[[object], bool]] = {
 
 
 def write_listing(
-    directory: Path, generation: tuple[int, int, int] | None, summaries: list[dict[str, Any]]
+    directory: Directory,
+    generation: tuple[int, int, int] | None,
+    summaries: list[dict[str, Any]],
 ) -> None:
     """Record ``summaries`` as those of the vault file at ``generation`` (None: no vault)."""
-    target = directory / LISTING_FILE
+    from pathlib import Path
+
+    from pinpal.storage.privatefile import write_private
+
+    target = Path(directory) / LISTING_FILE
     if generation is None:
-        target.unlink(missing_ok=True)
+        # exists() is also False when the state directory is not a directory.
+        if target.exists():
+            target.unlink()
         return
     text = json.dumps(
         {"format": FORMAT, "vault": list(generation), "summaries": summaries},
@@ -104,13 +112,13 @@ def write_listing(
     write_private(target, text + "\n")
 
 
-def read_listing(directory: Path) -> list[dict[str, Any]] | None:
+def read_listing(directory: Directory) -> list[dict[str, Any]] | None:
     """The summaries, if the listing is sound and was written from the vault as it is now."""
-    generation = file_generation(directory / VAULT_FILE)
+    generation = file_generation(os.path.join(directory, VAULT_FILE))
     if generation is None:
         return None
     try:
-        with open(directory / LISTING_FILE, "rb") as handle:
+        with open(os.path.join(directory, LISTING_FILE), "rb") as handle:
             data = json.loads(handle.read(MAX_BYTES + 1))
     except (OSError, ValueError, RecursionError):
         return None
