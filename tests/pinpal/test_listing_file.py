@@ -6,6 +6,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def state(env: dict[str, str]) -> Path:
     return Path(env["SECRETS_HOME"]) / "pinpal"
 
 
-def listed(env: dict[str, str]) -> list[dict[str, object]]:
+def listed(env: dict[str, str]) -> list[dict[str, Any]]:
     result = run("pinpal", "list", "--json", env=env)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
