@@ -423,3 +423,61 @@ def test_a_batch_rekeys_once_as_it_ends_and_outside_one_at_once(tmp_path: Path) 
     with service.batch():
         service.entries()
     assert store.rekeys == 3  # nothing left: nothing owed
+
+
+def test_a_drill_killed_before_its_rekey_leaves_the_debt_to_the_next_command(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    import signal
+
+    from tests.pinpal.helpers import spawn
+
+    secrets = {"bank": "4711", "mail": "alpha beta"}
+    when = one_answer_from_forgetting(env, secrets)
+    copies = Copier(Path(env["SECRETS_HOME"]) / "pinpal" / VAULT_FILE, tmp_path / "copies")
+    copy = copies.take()
+    child = spawn({**env, "PINPAL_TEST_CLOCK": "1"}, "--now", str(when), "drill")
+    child.expect("bank")
+    child.expect_exact(": ")
+    child.sendline("4711")
+    child.expect_exact("PINPal has now forgotten")
+    child.expect("mail")
+    child.expect_exact(": ")
+    child.kill(signal.SIGKILL)  # a closed terminal, an OOM kill: no `finally` runs
+    child.wait()
+    pin = read_pin(Path(env["SECRETS_HOME"]) / "pinpal" / PIN_FILE)
+    assert pin is not None
+    assert pin.owed
+    assert opens(copy, plain_keyring(env))  # the forgotten token is still in this copy
+
+    # The next command that opens the vault pays the debt.
+    listed = run("pinpal", "list", env={**env, "SECRETS_NO_FAST_PATH": "1"})
+    assert listed.returncode == 0, listed.stderr
+    left = keyring_secrets(env)
+    assert len(left) == 1
+    assert not opens(copy, plain_keyring(env))
+    assert not opens(copy, Always(left[0]))
+    settled = read_pin(Path(env["SECRETS_HOME"]) / "pinpal" / PIN_FILE)
+    assert settled is not None
+    assert not settled.owed
+
+
+def test_a_debt_found_while_another_command_holds_the_lock_is_kept(tmp_path: Path) -> None:
+    from pinpal.storage.locking import exclusive
+
+    store = MemoryStore()
+    service = Pinpal(store, tmp_path, FakeClock(), lambda: TINY_SCRYPT, seeded_entropy(6))
+    for label in ("a", "b"):
+        service.new(label, generate_words(2, service.entropy))
+    owing = service.batch()
+    owing.__enter__()
+    service.drop("a")  # plaintext left; the re-key is owed as the batch ends...
+    assert store.owed
+    assert store.rekeys == 0
+    # ...which it never does: the process died. The next command finds the debt.
+    later = Pinpal(store, tmp_path, FakeClock(), lambda: TINY_SCRYPT, seeded_entropy(7))
+    with exclusive(tmp_path):  # another PINPal command is at work: it will pay
+        later.settle()
+    assert (store.rekeys, store.owed) == (0, True)
+    later.settle()
+    assert (store.rekeys, store.owed) == (1, False)

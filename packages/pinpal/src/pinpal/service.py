@@ -26,7 +26,7 @@ from pinpal.learning.kdf import SALT_LENGTH, ScryptParams, Verifier, costlier
 from pinpal.learning.secretgen import NewSecret
 from pinpal.storage.codec import CURRENT, LabelEntry, decode_entry, encode_entry
 from pinpal.storage.duefile import write_due, write_due_labels
-from pinpal.storage.locking import exclusive
+from pinpal.storage.locking import exclusive, try_exclusive
 from pinpal.storage.store import RecordStore
 from secrets_common.errors import NotFoundError, UsageError
 
@@ -107,10 +107,22 @@ class Pinpal:
                 self.settle()
 
     def settle(self) -> None:
-        """Carry out a re-key that a batch owes (nothing when none is owed)."""
-        if not self._rekey_owed:
+        """Carry out a re-key that a batch owes, or that a killed command left owed.
+
+        Nothing when none is owed. Another command's debt, found as the vault
+        was opened, is paid only if no PINPal command holds the state lock:
+        that one opened the vault too, and will.
+        """
+        lock: AbstractContextManager[bool | None]
+        if self._rekey_owed:
+            lock = self._locked()
+        elif self.store.rekey_owed() and not self.rehearsal:
+            lock = try_exclusive(self.state_dir)
+        else:
             return
-        with self._locked():
+        with lock as held:
+            if held is False or not (self._rekey_owed or self.store.rekey_owed()):
+                return
             self.store.rekey()
             self._rekey_owed = False
             self._seen = self.store.generation()
@@ -119,6 +131,8 @@ class Pinpal:
     def _shred(self) -> None:
         # Plaintext left the store: earlier copies of it must not open.
         if self._batches:
+            if not self._rekey_owed:
+                self.store.owe_rekey()  # paid by the next command, should this one die
             self._rekey_owed = True
         else:
             self.store.rekey()

@@ -106,6 +106,7 @@ def show(pinpal: Pinpal, now: float, console: Console, as_json: bool) -> None:
     """The body of ``pinpal list [--json]`` from the vault (which renews the listing)."""
     found = summaries(pinpal.entries(), pinpal.policy)
     pinpal.refresh_due()
+    pinpal.settle()  # a re-key that a killed command left owed
     console.say(render(found, now, as_json))
 
 

@@ -30,3 +30,19 @@ def exclusive(directory: Path) -> Iterator[None]:
     finally:
         # Closing the descriptor releases the lock.
         os.close(descriptor)
+
+
+@contextlib.contextmanager
+def try_exclusive(directory: Path) -> Iterator[bool]:
+    """The same lock if it is free at once: yields whether it was taken."""
+    ensure_private_dir(directory)
+    descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(descriptor)

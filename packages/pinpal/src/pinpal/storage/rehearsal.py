@@ -61,6 +61,13 @@ class RehearsalStore:
         # A rehearsal stores nothing, so the real vault keeps its key.
         self._changes += 1
 
+    def owe_rekey(self) -> None:
+        """Nothing: a rehearsal lets no plaintext leave the real vault."""
+
+    def rekey_owed(self) -> bool:
+        # The real vault's debt is for a real command to settle.
+        return False
+
     def discard(self) -> bool:
         # A rehearsal never makes the real store.
         return False

@@ -34,6 +34,14 @@ class RecordStore(Protocol):
         """Make every earlier copy of the store unreadable (after plaintext left it)."""
         ...
 
+    def owe_rekey(self) -> None:
+        """Record, where a process that dies first leaves it, that a re-key is owed."""
+        ...
+
+    def rekey_owed(self) -> bool:
+        """Whether the store, as this instance opened it, said a re-key is owed."""
+        ...
+
     def discard(self) -> bool:
         """Remove the store for good if this instance made it and it is empty again.
 
@@ -50,6 +58,7 @@ class MemoryStore:
         self.entries: dict[str, bytes] = {}
         self.changes = 0
         self.rekeys = 0
+        self.owed = False
         self.discarded = False
 
     def labels(self) -> list[str]:
@@ -81,6 +90,13 @@ class MemoryStore:
         # Nothing earlier is kept in memory; counted for the service's tests.
         self.rekeys += 1
         self.changes += 1
+        self.owed = False
+
+    def owe_rekey(self) -> None:
+        self.owed = True
+
+    def rekey_owed(self) -> bool:
+        return self.owed
 
     def discard(self) -> bool:
         # Made by this instance by definition: gone once empty.

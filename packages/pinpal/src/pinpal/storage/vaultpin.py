@@ -11,6 +11,9 @@ While PINPal re-keys its vault (:meth:`VaultStore.rekey`) the pin also names
 the next slot, written before that slot's secret is, and afterwards the old
 slots still to delete from the keyring, so that a crash at any step leaves a
 pin that accepts the vault on disk and old keys that the next command deletes.
+It also says when a command let plaintext leave the vault and owes the re-key
+it makes as it ends: a command killed before then (SIGKILL, a closed
+terminal) leaves that debt to the next command that opens the vault.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class Pin:
     next: Slot | None = None
     # Keyring users of earlier slots, still to delete.
     shred: tuple[str, ...] = ()
+    # Plaintext left the vault and no re-key has followed yet.
+    owed: bool = False
 
     def accepts(self, vault_id: str, slot: Slot) -> bool:
         if not hmac.compare_digest(vault_id.encode(), self.vault_id.encode()):
@@ -88,11 +93,15 @@ def read_pin(path: Path) -> Pin | None:
         shred = data.get("shred", [])
         if not isinstance(shred, list) or not all(isinstance(u, str) for u in shred):
             raise TypeError("shred")
+        owed = data.get("rekey_owed", False)
+        if not isinstance(owed, bool):
+            raise TypeError("rekey_owed")
         return Pin(
             vault_id=_text(data["vault_id"]),
             slot=_slot(data["slot"]),
             next=None if following is None else _slot(following),
             shred=tuple(shred),
+            owed=owed,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise damaged(path, type(error).__name__) from None
@@ -106,6 +115,7 @@ def write_pin(path: Path, pin: Pin) -> None:
         "slot": attrs.asdict(pin.slot),
         "next": None if pin.next is None else attrs.asdict(pin.next),
         "shred": list(pin.shred),
+        "rekey_owed": pin.owed,
     }
     write_private(path, json.dumps(document, sort_keys=True) + "\n")
 

@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
+import attrs
+
 from pinpal.storage import vaultpin
 from pinpal.storage.keyringmemo import RememberingKeyring
 from pinpal.storage.keyrings import configured_keyring
@@ -59,6 +61,8 @@ class VaultStore:
         self._vault: Vault | None = None
         # Whether this store made the vault (the first `new` on a machine).
         self._created = False
+        # Whether the pin said, as the vault was opened, that a re-key is owed.
+        self._owed = False
 
     def _keyring(self) -> KeyringBackend:
         if self._backend is None:
@@ -112,6 +116,7 @@ class VaultStore:
         # Trust on first use (a vault made before pins), or finish a re-key
         # that a crash interrupted.
         self._settle(pin, vault, slot)
+        self._owed = pin is not None and pin.owed
         return self._vault
 
     def _slot(self, vault: Vault) -> vaultpin.Slot:
@@ -134,11 +139,14 @@ class VaultStore:
         if pin is not None and pin.next is not None:
             stale.append(pin.next.username)
         stale = [name for name in stale if name != slot.username]
-        self._shred(vault.vault_id, slot, tuple(dict.fromkeys(stale)))
+        owed = pin is not None and pin.owed
+        self._shred(vault.vault_id, slot, tuple(dict.fromkeys(stale)), owed=owed)
 
-    def _shred(self, vault_id: str, slot: vaultpin.Slot, stale: tuple[str, ...]) -> None:
+    def _shred(
+        self, vault_id: str, slot: vaultpin.Slot, stale: tuple[str, ...], owed: bool = False
+    ) -> None:
         """Pin ``slot``, delete the keyring secrets of ``stale``, pin it alone."""
-        vaultpin.write_pin(self.pin_path, Pin(vault_id, slot, shred=stale))
+        vaultpin.write_pin(self.pin_path, Pin(vault_id, slot, shred=stale, owed=owed))
         if not stale:
             return
         import keyring.errors
@@ -147,7 +155,15 @@ class VaultStore:
             # Already gone (a crash after the delete, before the pin) is fine.
             with contextlib.suppress(keyring.errors.KeyringError):
                 self._keyring().delete_password(KEYRING_SERVICE, username)
-        vaultpin.write_pin(self.pin_path, Pin(vault_id, slot))
+        vaultpin.write_pin(self.pin_path, Pin(vault_id, slot, owed=owed))
+
+    def owe_rekey(self) -> None:
+        pin = vaultpin.read_pin(self.pin_path)
+        if pin is not None and not pin.owed:
+            vaultpin.write_pin(self.pin_path, attrs.evolve(pin, owed=True))
+
+    def rekey_owed(self) -> bool:
+        return self._owed
 
     def rekey(self) -> None:
         """A new keyring secret for the vault; the old one deleted (crypto-shredding).
@@ -167,6 +183,7 @@ class VaultStore:
         vault.rotate(Opener(keyring=staging), reason=REASON)
         stale = dict.fromkeys((current.username, *staging.deferred))
         self._shred(vault.vault_id, self._slot(vault), tuple(stale))
+        self._owed = False
 
     def _with_vault(self, create: bool, action: Callable[[Vault], T]) -> T | None:
         """``action`` on the open vault (None if there is none and ``create`` is false).
@@ -274,7 +291,7 @@ class _Staging:
 
 
 def _with_next(pin: Pin, upcoming: vaultpin.Slot) -> Pin:
-    return Pin(pin.vault_id, pin.slot, upcoming, pin.shred)
+    return attrs.evolve(pin, next=upcoming)
 
 
 def _command(name: str) -> str:
