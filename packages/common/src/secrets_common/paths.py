@@ -20,11 +20,12 @@ def secrets_home(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) with mode 0700 and refuse one others can enter.
+    """Create ``path`` (and parents) with mode 0700; refuse one others can write to.
 
-    A directory that already exists keeps its mode unless group or others can
-    write to it, which would let them swap our files; that is an error, and
-    so is anything that stops the directory from being made.
+    A directory that already exists keeps its mode (a 0755 home may be
+    readable, its secret files are 0600) unless group or others can write to
+    it, which would let them swap our files, or it belongs to another user:
+    both are errors, and so is anything that stops the directory from being made.
     """
     try:
         # One at a time: mkdir(parents=True) would give new parents the umask's mode.
