@@ -166,3 +166,36 @@ def test_upgrade_converts_the_v1_fixture(
     assert got.stdout == "pypi-AgEIcHlwaS5vcmcCJGV4YW1wbGU\n", got.stderr
     again = tokenring("upgrade", env=env)
     assert "already in format version 2" in again.stderr
+
+
+def test_recover_stops_the_agent_that_asked_the_lost_key(
+    tokenring: Invoke,
+    soft_key: Path,
+    tmp_path: Path,
+    agents: list[AgentProcess],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    created = tokenring("init", "--recovery-code")
+    assert created.returncode == 0, created.stderr
+    code = _code(created.stdout)
+    assert tokenring("set", "svc", "u", input="pw").returncode == 0
+    agent = start_agent(tmp_path)  # with the key of before in its environment
+    agents.append(agent)
+    monkeypatch.delenv("TOKENRING_NO_AGENT")
+    assert run("tokenring", "get", "svc", "u").stdout == "pw\n"
+    soft_key.unlink()
+
+    new_key = tmp_path / "new-key.json"
+    env = {"SECRETS_AUTHENTICATOR": f"soft:{new_key}"}
+    recovered = run("tokenring", "recover", "--remove", "key-1", input=code + "\n", env=env)
+    assert recovered.returncode == 0, recovered.stderr
+    assert "stopped the running agent" in recovered.stdout + recovered.stderr
+    assert agent.process.wait(timeout=10) == 0
+    try:
+        # Before, the agent went on asking the lost key: "this key is not enrolled".
+        before = touches(new_key)
+        got = run("tokenring", "get", "svc", "u", env=env)
+        assert (got.returncode, got.stdout) == (0, "pw\n"), got.stderr
+        assert touches(new_key) == before + 1
+    finally:
+        run("tokenring", "stop", env=env)  # the agent that `get` started on demand

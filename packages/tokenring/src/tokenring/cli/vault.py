@@ -90,6 +90,24 @@ def _tell_agent_to_lock() -> None:
         remote.call({"op": "lock"}, path=socket_path(), on_event=None)
 
 
+def _stop_agent_of(path: Path) -> bool:
+    """Stop a running agent of ``path``: it asks the key it started with, which
+    may be a lost one. The next command starts one with the keys connected now.
+    Returns whether one was stopped."""
+    from tokenring.agent import remote
+    from tokenring.locations import socket_path
+
+    where = socket_path()
+    try:
+        status = remote.call({"op": "status"}, path=where, on_event=None)
+        if status.get("vault") != str(path):
+            return False
+        remote.call({"op": "stop"}, path=where, on_event=None)
+    except (SecretsError, OSError):
+        return False  # no agent, or one going away
+    return True
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def init(
@@ -282,6 +300,8 @@ def register(app: typer.Typer) -> None:
         if new_code is not None:
             _show_recovery_code(new_code)
         warn(opened.warnings)
+        if _stop_agent_of(opened.path):
+            note("stopped the running agent, which used the keys of before")
 
     @app.command()
     def restore(
