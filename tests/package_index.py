@@ -1,8 +1,9 @@
 """A private package index on 127.0.0.1 for the tests of real install clients.
 
-It serves a PEP 503 simple index of one tiny wheel and answers 401 to every
-request that lacks the right Basic credentials, as a private index does. The
-wheel is written as a zip here, so no build backend runs.
+It serves a PEP 503 simple index of one tiny wheel, takes uploads at
+``/legacy/`` as PyPI's upload API does (twine's POST of a multipart form),
+and answers 401 to every request that lacks the right Basic credentials, as a
+private index does. The wheel is written as a zip here, so no build backend runs.
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ class PrivateIndex:
         """The index URL without credentials: the first name pip asks the keyring."""
         return self.url(with_user=False)
 
+    @property
+    def upload_url(self) -> str:
+        """Where twine uploads: the name it asks the keyring."""
+        return f"http://{self.netloc}/legacy/"
+
 
 def _handler(wheel: Path, expected: str, requests: Requests) -> type[BaseHTTPRequestHandler]:
     pages = {
@@ -108,15 +114,35 @@ def _handler(wheel: Path, expected: str, requests: Requests) -> type[BaseHTTPReq
         def do_GET(self) -> None:
             self._answer(body_wanted=True)
 
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            form = self.rfile.read(length)
+            if not self._authorized():
+                self._refuse()
+                return
+            if self.path != "/legacy/" or b'name="content"' not in form:
+                self.send_response(400)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            with requests.lock:
+                requests.served.append(f"POST {self.path}")
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def _refuse(self) -> None:
+            with requests.lock:
+                requests.refused += 1
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="private index"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def _answer(self, *, body_wanted: bool) -> None:
             path = self.path.split("?", 1)[0]
             if not self._authorized():
-                with requests.lock:
-                    requests.refused += 1
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="private index"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self._refuse()
                 return
             if path in pages:
                 body, kind = pages[path].encode(), "text/html"

@@ -3,11 +3,11 @@
 pip (``--keyring-provider import`` and ``subprocess``, with the user name in
 the index URL and without) and ``uv pip install --keyring-provider
 subprocess`` install one tiny wheel from an index on 127.0.0.1 that answers
-401 without the right Basic credentials. The credential lives in a TokenRing
-vault behind the soft key, stored under the index's ``host:port`` (the name
-both clients fall back to after a miss on the index URL) or under the index
-URL itself (the name both ask first). Each test counts the
-touches the install spent, in-process (``TOKENRING_NO_AGENT=1``) and through
+401 without the right Basic credentials, and twine uploads it there. The
+credential lives in a TokenRing vault behind the soft key, stored under the
+index's ``host:port`` (the name both clients fall back to after a miss on the
+index URL) or under the index URL itself (the name both ask first). Each test
+counts the touches the install spent, in-process (``TOKENRING_NO_AGENT=1``) and through
 an unlocked agent. ``docs/clients.md`` tabulates the same figures.
 """
 
@@ -267,3 +267,50 @@ def test_keyring_command_costs_the_touches_of_the_table(
     assert (done.returncode == 0) == call.found, done.stderr
     assert (TOKEN in done.stdout) == call.found
     assert touches(soft_key) - before == (call.warm if with_agent else call.cold)
+
+
+@attrs.frozen
+class Upload:
+    """twine uploading the tiny wheel: with the user name given or asked of the keyring."""
+
+    name: str
+    options: tuple[str, ...]
+    cold: int
+    warm: int
+
+
+UPLOADS = [
+    # get_password(upload URL, user): the one touch that releases it.
+    Upload("twine-with-user", ("-u", USER), cold=1, warm=1),
+    # get_credential(upload URL, None) for the user name (a touch in-process,
+    # none through the agent), then get_password(upload URL, user).
+    Upload("twine-without-user", (), cold=2, warm=1),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("upload", UPLOADS, ids=lambda u: u.name)
+@pytest.mark.parametrize("with_agent", [False, True], ids=["in-process", "agent"])
+def test_twine_upload_costs_the_touches_of_the_table(
+    upload: Upload,
+    with_agent: bool,
+    index: PrivateIndex,
+    client_env: dict[str, str],
+    soft_key: Path,
+    tmp_path: Path,
+    agents: list[AgentProcess],
+) -> None:
+    from tests.package_index import build_wheel
+
+    TokenRing.from_environment(use_agent=False).set(index.upload_url, USER, TOKEN)
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    wheel = build_wheel(dist)
+    env = client_environment(client_env, tmp_path, agents, with_agent=with_agent)
+    argv = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar"]
+    argv += ["--repository-url", index.upload_url, *upload.options, str(wheel)]
+    before = touches(soft_key)
+    done = run_client(argv, env)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert "POST /legacy/" in index.requests.served
+    assert touches(soft_key) - before == (upload.warm if with_agent else upload.cold)
