@@ -63,3 +63,18 @@ def test_priority_and_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert TokenRingKeyring.viable
     monkeypatch.setenv("TOKENRING_DISABLE", "1")
     assert not TokenRingKeyring.viable
+
+
+def test_a_vault_whose_keyring_is_tokenring_keeps_the_touch_refused(
+    vault_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secrets_common.vault import NewKeyringSlot, Opener, Vault
+
+    # Another vault (PINPal's, say) keeps its key in TokenRing.
+    ring = TokenRingKeyring(use_agent=False)
+    other, _ = Vault.create(tmp_path / "other-vault", NewKeyringSlot(backend=ring))
+    other.lock()
+    monkeypatch.setenv("SECRETS_SOFT_PRESENCE", "deny")
+    with pytest.raises(PresenceError) as raised:  # exit 3, not "the keyring refused" (4)
+        Vault.open(tmp_path / "other-vault").unlock(Opener(keyring=ring), reason="read")
+    assert raised.value.exit_code == 3

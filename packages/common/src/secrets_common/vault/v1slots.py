@@ -10,9 +10,6 @@ used for both.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import hmac
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,12 +18,15 @@ import attrs
 from cryptography.fernet import InvalidToken
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from secrets_common.errors import SecretsError, UsageError, VaultError, WrongKeyError
+from secrets_common.errors import UsageError, VaultError, WrongKeyError
 from secrets_common.keysource import SECRET_SIZE, Credential, Derivation, KeySource
 from secrets_common.vault import crypto, recovery
-from secrets_common.vault.errors import KeyringUnavailableError, NotEnrolledError, SlotOpenError
+from secrets_common.vault.errors import NotEnrolledError, SlotOpenError
+from secrets_common.vault.keyringio import (
+    read_keyring_secret,
+    store_keyring_secret,
+)
 from secrets_common.vault.opener import (
-    NO_KEYRING,
     KeyringBackend,
     NewAuthenticatorSlot,
     NewKeyringSlot,
@@ -100,7 +100,7 @@ def open_any(
     keyring_slots = [s for s in header.slots if isinstance(s, KeyringSlot)]
     if opener.keyring is not None and keyring_slots:
         for slot in keyring_slots:
-            stored = _keyring_secret(opener.keyring, slot)
+            stored = read_keyring_secret(opener.keyring, slot)
             if stored is None:
                 problems.append(f"the keyring holds no secret for slot {slot.name!r}")
                 continue
@@ -205,28 +205,6 @@ def _try_release(header: Header, slot: Slot, material: Material, wanted: Wanted)
     return Released(slot, index_key, private)
 
 
-def _keyring_secret(backend: KeyringBackend, slot: KeyringSlot) -> bytes | None:
-    import keyring.errors
-
-    try:
-        stored = backend.get_password(slot.service, slot.username)
-    except keyring.errors.NoKeyringError:
-        raise KeyringUnavailableError(NO_KEYRING) from None
-    except keyring.errors.KeyringError as error:
-        if isinstance(error.__cause__, SecretsError):
-            # A keyring that is itself the toolkit (TokenRing) failed for a reason
-            # of its own, such as a refused touch: keep that reason and status.
-            raise error.__cause__ from None
-        raise KeyringUnavailableError(f"the keyring refused to answer: {error}") from None
-    if stored is None:
-        return None
-    try:
-        secret = base64.b64decode(stored.encode("ascii"), validate=True)
-    except (UnicodeEncodeError, binascii.Error):
-        return None
-    return secret if len(secret) == crypto.KEY_SIZE else None
-
-
 @attrs.frozen
 class Keys:
     """The keys a new slot wraps (held only for the duration of one operation)."""
@@ -316,29 +294,6 @@ def _recovery_slot(
     secret = crypto.scrypt(raw, salt, scrypt)
     index_wrapped, read_wrapped = _wrap(keys, Material(secret, secret), now)
     return RecoverySlot(name, scrypt, salt, index_wrapped, read_wrapped), code
-
-
-def store_keyring_secret(
-    backend: KeyringBackend, service: str, username: str, secret: bytes
-) -> None:
-    import keyring.errors
-
-    try:
-        backend.set_password(service, username, base64.b64encode(secret).decode("ascii"))
-    except keyring.errors.NoKeyringError:
-        raise KeyringUnavailableError(NO_KEYRING) from None
-    except keyring.errors.KeyringError as error:
-        raise KeyringUnavailableError(
-            f"the OS keyring refused to store a secret: {error}"
-        ) from None
-
-
-def forget_keyring_secret(backend: KeyringBackend, slot: KeyringSlot) -> None:
-    """Best effort: a stale keyring secret opens nothing once its slot is gone."""
-    import keyring.errors
-
-    with contextlib.suppress(keyring.errors.KeyringError):
-        backend.delete_password(slot.service, slot.username)
 
 
 def _wrap(keys: Keys, material: Material, now: int) -> tuple[bytes, bytes]:

@@ -37,6 +37,7 @@ from secrets_common.keysource import Credential, EnrolmentCheck, KeySource
 from secrets_common.vault import crypto, layout, v1layout
 from secrets_common.vault import slots as keyslots
 from secrets_common.vault.errors import NotUnlockedError, SlotOpenError, VaultRekeyedError
+from secrets_common.vault.keyringio import forget_keyring_secret
 from secrets_common.vault.layout import (
     AuthenticatorSlot,
     FormatError,
@@ -613,7 +614,7 @@ class Vault:
         )
         holder = keyring or opener.keyring
         if isinstance(slot, KeyringSlot) and holder is not None:
-            keyslots.forget_keyring_secret(holder, slot)
+            forget_keyring_secret(holder, slot)
         return exposed
 
     def rotate(
@@ -671,7 +672,7 @@ class Vault:
         self._commit_rekey(header, keys.index_key, entry_keys, dropped=without)
         if opener.keyring is not None:
             for slot in stale:
-                keyslots.forget_keyring_secret(opener.keyring, slot)
+                forget_keyring_secret(opener.keyring, slot)
         return code
 
     def upgrade(self, opener: Opener, *, reason: str) -> str | None:
@@ -764,10 +765,8 @@ class Vault:
             self._entries = records
             self._store(header)
         if opener.keyring is not None:
-            from secrets_common.vault import v1slots
-
             for old_keyring in stale:
-                v1slots.forget_keyring_secret(opener.keyring, old_keyring)
+                forget_keyring_secret(opener.keyring, old_keyring)
         return code
 
     def sync(self, opener: Opener, *, reason: str, key: str | None = None) -> int:
