@@ -8,7 +8,7 @@ processes, wall clock), each with its ratio to ``python -c pass``:
 * the floors, for reference: ``python -c "import ..."`` of only the
   third-party modules that opening PINPal's vault (keyring, its plaintext
   file backend, attrs, cryptography's Fernet and X25519) and ``secrets token
-  list`` (attrs, filelock, python-fido2's CTAP2 and HID) cannot do without:
+  list`` (python-fido2's CTAP2 and HID) cannot do without:
   no lazy import of ours brings a command below its floor;
 * ``tokenring --help``, ``tokenring --version``, ``pinpal --version``;
 * ``tokenring slots`` on a vault with one key slot;
@@ -50,14 +50,14 @@ AGENT_TARGET = 3.0
 # What each command imports from other projects and needs for its answer:
 # keyring chooses and reads PINPal's vault key, cryptography opens the vault
 # (X25519 loads its OpenSSL backend on first use), attrs builds every record
-# type; token list asks the (soft) key's getInfo through python-fido2, and
-# the soft key's state file is locked with filelock.
+# type; token list asks the (soft) key's getInfo through python-fido2 (the
+# soft key reads its state without filelock, and its values are dataclasses).
 PINPAL_LIST_FLOOR = (
     "import keyring, keyrings.alt.file, attrs, cryptography.fernet;"
     " from cryptography.hazmat.primitives.asymmetric import x25519;"
     " x25519.X25519PrivateKey.from_private_bytes(bytes(32))"
 )
-TOKEN_LIST_FLOOR = "import attrs, filelock, fido2.ctap2, fido2.hid"
+TOKEN_LIST_FLOOR = "import fido2.ctap2, fido2.hid"
 # Cheap, because only the setup hashes: `pinpal list` never does.
 CHEAP_SCRYPT = {"n": 16, "r": 1, "p": 1}
 

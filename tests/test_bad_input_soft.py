@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import stat
 from pathlib import Path
 
-import attrs
 import pytest
 from fido2.ctap2.base import Ctap2
 from fido2.hid import CTAPHID
@@ -127,7 +127,7 @@ def test_a_misspelt_presence_setting_through_the_cli(tmp_path: Path) -> None:
 
 
 def test_the_device_state_never_shows_its_secrets_in_a_repr() -> None:
-    state = attrs.evolve(DeviceState.new(), pin_hash=b"\x01" * 16)
+    state = dataclasses.replace(DeviceState.new(), pin_hash=b"\x01" * 16)
     shown = repr(state)
     for secret in (state.master_secret, state.pin_hash or b""):
         assert repr(secret) not in shown

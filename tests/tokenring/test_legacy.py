@@ -7,6 +7,7 @@ each test works on copies, with the soft key that wrote them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -109,7 +110,7 @@ def test_a_non_ascii_entry_reads_back_through_the_cli(original: Original, tmp_pa
     assert got.stdout == password + "\n"
 
 
-@attrs.define
+@dataclasses.dataclass(slots=True)
 class TypedPin(PlainInteraction):
     """Someone who types ``pin`` whenever the key asks for it."""
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import attrs
 
 from secrets_common.errors import AuthenticatorError, NoDeviceError
 
@@ -28,7 +27,7 @@ NO_DEVICE_MESSAGE = (
 )
 
 
-@attrs.frozen(eq=False)
+@dataclass(frozen=True, slots=True, eq=False)
 class Authenticator:
     """One connected key, opened, with the names a person recognises it by."""
 

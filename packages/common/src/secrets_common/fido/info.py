@@ -7,9 +7,9 @@ retry counter are free to ask.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-import attrs
 from fido2.ctap import CtapError
 from fido2.ctap2.base import Ctap2
 from fido2.ctap2.pin import ClientPin
@@ -19,7 +19,7 @@ from secrets_common.fido.devices import Authenticator
 from secrets_common.fido.probe import HMAC_SECRET, HMAC_SECRET_MC
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class KeyDetails:
     """One key as ``secrets token`` shows it."""
 
@@ -96,10 +96,10 @@ def describe(authenticator: Authenticator) -> KeyDetails:
     try:
         ctap = Ctap2(authenticator.device)
     except (CtapError, OSError, ConnectionFailure, ValueError) as error:
-        return attrs.evolve(base, error=_describe_error(error))
+        return replace(base, error=_describe_error(error))
     info = ctap.info
     options: Mapping[str, bool] = info.options
-    details = attrs.evolve(
+    details = replace(
         base,
         ctap2=True,
         versions=tuple(info.versions),
@@ -114,11 +114,11 @@ def describe(authenticator: Authenticator) -> KeyDetails:
     )
     try:
         if options.get("clientPin"):
-            details = attrs.evolve(details, pin_retries=ClientPin(ctap).get_pin_retries()[0])
+            details = replace(details, pin_retries=ClientPin(ctap).get_pin_retries()[0])
         if options.get("uv"):
-            details = attrs.evolve(details, uv_retries=ClientPin(ctap).get_uv_retries())
+            details = replace(details, uv_retries=ClientPin(ctap).get_uv_retries())
     except (CtapError, OSError, ConnectionFailure) as error:
-        details = attrs.evolve(details, error=_describe_error(error))
+        details = replace(details, error=_describe_error(error))
     return details
 
 

@@ -8,14 +8,12 @@ one line per request, for logs and pipes, and never blocks on input.
 
 from __future__ import annotations
 
-import getpass
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, TextIO
-
-import attrs
 
 SPINNER_FRAMES = "|/-\\"
 SPINNER_PERIOD = 0.1
@@ -76,7 +74,7 @@ def touch_prompt(reason: str, authenticator: str | None = None) -> str:
     return f"Touch your security key {authenticator} to {reason}"
 
 
-@attrs.define
+@dataclass(slots=True)
 class PlainInteraction:
     """One line on ``stream`` per touch; no PIN; the first of several keys.
 
@@ -84,7 +82,7 @@ class PlainInteraction:
     needs a PIN fails with a clear error instead of hanging.
     """
 
-    stream: TextIO = attrs.field(factory=lambda: sys.stderr)
+    stream: TextIO = field(default_factory=lambda: sys.stderr)
 
     def touch_started(
         self, reason: str, timeout: float, *, authenticator: str | None = None
@@ -104,15 +102,15 @@ class PlainInteraction:
         return 0
 
 
-@attrs.define
+@dataclass(slots=True)
 class Spinner:
     """A line redrawn every :data:`SPINNER_PERIOD` until :meth:`stop`."""
 
     stream: TextIO
     text: Callable[[int], str]
     """The line to draw for frame number ``n``."""
-    _stop: threading.Event = attrs.field(factory=threading.Event, init=False)
-    _thread: threading.Thread | None = attrs.field(default=None, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _thread: threading.Thread | None = field(default=None, init=False)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="touch-spinner", daemon=True)
@@ -134,15 +132,21 @@ class Spinner:
         say(self.stream, "\r\x1b[K", end="")
 
 
-@attrs.define
+def _read_hidden(prompt: str) -> str:
+    import getpass  # with termios, only for the PIN prompt: listing keys never asks
+
+    return getpass.getpass(prompt)
+
+
+@dataclass(slots=True)
 class TerminalInteraction:
     """A live spinner with a countdown, a no-echo PIN prompt, a numbered chooser."""
 
-    stream: TextIO = attrs.field(factory=lambda: sys.stderr)
-    read_pin: Callable[[str], str] = getpass.getpass
+    stream: TextIO = field(default_factory=lambda: sys.stderr)
+    read_pin: Callable[[str], str] = field(default_factory=lambda: _read_hidden)
     read_line: Callable[[str], str] = input
     clock: Callable[[], float] = time.monotonic
-    _spinner: Spinner | None = attrs.field(default=None, init=False)
+    _spinner: Spinner | None = field(default=None, init=False)
 
     def touch_started(
         self, reason: str, timeout: float, *, authenticator: str | None = None
@@ -185,7 +189,7 @@ class TerminalInteraction:
             self.stream.write(f"Please type a number from 1 to {len(choices)}.\n")
 
 
-@attrs.define
+@dataclass(slots=True)
 class RecordingInteraction:
     """A scripted user for tests: answers PINs from a list and records every prompt.
 
@@ -193,15 +197,15 @@ class RecordingInteraction:
     is the index picked whenever several keys are offered.
     """
 
-    pins: list[str] = attrs.field(factory=list)
+    pins: list[str] = field(default_factory=list)
     choice: int = 0
-    touches: list[str] = attrs.field(factory=list)
+    touches: list[str] = field(default_factory=list)
     """The reason of every touch requested, in order."""
-    touched_keys: list[str | None] = attrs.field(factory=list)
+    touched_keys: list[str | None] = field(default_factory=list)
     """The key named by every touch request (``None`` when only one was connected)."""
-    pin_requests: list[str] = attrs.field(factory=list)
+    pin_requests: list[str] = field(default_factory=list)
     """The authenticator label of every PIN request."""
-    choices: list[tuple[str, ...]] = attrs.field(factory=list)
+    choices: list[tuple[str, ...]] = field(default_factory=list)
     """The options of every choice offered."""
     touching: bool = False
 

@@ -14,10 +14,9 @@ import functools
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import attrs
 
 from secrets_common.errors import UsageError
 from secrets_common.fido.devices import (
@@ -39,7 +38,7 @@ SOFT_SCHEME = "soft:"
 SOFT_HID_SCHEME = "softhid:"
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Selection:
     """The authenticators asked for: software state files, or ``None`` for hardware."""
 

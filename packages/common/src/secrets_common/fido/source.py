@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
-import attrs
 from fido2.client import ClientError, Fido2Client, UserInteraction
 from fido2.ctap import CtapError
 from fido2.ctap2.base import Ctap2, Info
@@ -46,7 +46,7 @@ _T = TypeVar("_T")
 _FIDO_ERRORS = (ClientError, CtapError, OSError, ConnectionFailure)
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class FidoKeySource:
     """:class:`~secrets_common.keysource.KeySource` over the keys ``discover`` finds."""
 
@@ -260,7 +260,7 @@ class _Prompts(UserInteraction):
         return True
 
 
-@attrs.define
+@dataclass(slots=True)
 class _Operation:
     """One enrolment or derivation on one key: its prompts, timer and PIN."""
 
@@ -269,11 +269,11 @@ class _Operation:
     reason: str
     shown: str | None = None
     """The key's label for the touch prompt, when several keys are connected."""
-    _event: threading.Event = attrs.field(factory=threading.Event, init=False)
-    _timer: threading.Timer | None = attrs.field(default=None, init=False)
-    _timed_out: bool = attrs.field(default=False, init=False)
-    _touching: bool = attrs.field(default=False, init=False)
-    _pin: str | None = attrs.field(default=None, init=False, repr=False)
+    _event: threading.Event = field(default_factory=threading.Event, init=False)
+    _timer: threading.Timer | None = field(default=None, init=False)
+    _timed_out: bool = field(default=False, init=False)
+    _touching: bool = field(default=False, init=False)
+    _pin: str | None = field(default=None, init=False, repr=False)
 
     def client(self, rp_id: str) -> Fido2Client:
         return Fido2Client(

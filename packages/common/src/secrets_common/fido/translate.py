@@ -11,8 +11,8 @@ that says what to do next.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-import attrs
 from fido2.client import ClientError, PinRequiredError
 from fido2.ctap import CtapError
 from fido2.hid import ConnectionFailure
@@ -29,7 +29,7 @@ _UNSUPPORTED_EXTENSION = 0x16
 """CTAP2.0's CTAP2_ERR_UNSUPPORTED_EXTENSION, which python-fido2 no longer names."""
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Context:
     """What the failed operation was, for the message."""
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
-
-import attrs
 
 from secrets_common.errors import AuthenticatorError
 from secrets_common.keysource import Credential, Derivation, KeySource
@@ -40,7 +39,7 @@ def windows_key_source(*, timeout: float) -> KeySource | None:
     return None
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class WindowsKeySource:
     """:class:`~secrets_common.keysource.KeySource` over ``webauthn.dll``."""
 

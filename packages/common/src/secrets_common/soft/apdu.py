@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import attrs
+from dataclasses import dataclass
 
 SHORT_MAX = 256
 EXTENDED_MAX = 65536
@@ -24,7 +24,7 @@ class MalformedApdu(ValueError):
     """The bytes are no command APDU (the card answers 6700)."""
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Command:
     cla: int
     ins: int

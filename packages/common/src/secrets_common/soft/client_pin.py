@@ -12,9 +12,9 @@ import hashlib
 import hmac
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-import attrs
 from fido2.ctap import CtapError
 
 from secrets_common.soft import params
@@ -85,7 +85,7 @@ def _set_pin(ctx: Context, request: Mapping[int, Any]) -> dict[int, Any]:
     if not proto.verify(shared, new_pin_enc, auth):
         raise CtapError(_ERR.PIN_AUTH_INVALID)
     pin_hash = _new_pin_hash(proto, shared, new_pin_enc)
-    ctx.box.state = attrs.evolve(ctx.box.state, pin_hash=pin_hash, pin_retries=PIN_RETRIES_MAX)
+    ctx.box.state = replace(ctx.box.state, pin_hash=pin_hash, pin_retries=PIN_RETRIES_MAX)
     return {}
 
 
@@ -101,7 +101,7 @@ def _change_pin(ctx: Context, request: Mapping[int, Any]) -> dict[int, Any]:
         raise CtapError(_ERR.PIN_AUTH_INVALID)
     _check_pin_hash(ctx, proto, shared, pin_hash_enc)
     pin_hash = _new_pin_hash(proto, shared, new_pin_enc)
-    ctx.box.state = attrs.evolve(ctx.box.state, pin_hash=pin_hash)
+    ctx.box.state = replace(ctx.box.state, pin_hash=pin_hash)
     # A new PIN invalidates every token handed out under the old one.
     ctx.session.token = None
     return {}
@@ -155,14 +155,14 @@ def _check_pin_usable(ctx: Context) -> None:
 def _check_pin_hash(ctx: Context, proto: PinProtocol, shared: bytes, pin_hash_enc: bytes) -> None:
     """Spend a retry, then give it back only if the PIN hash matches."""
     state = ctx.box.state
-    ctx.box.state = attrs.evolve(state, pin_retries=state.pin_retries - 1)
+    ctx.box.state = replace(state, pin_retries=state.pin_retries - 1)
     try:
         given = proto.decrypt(shared, pin_hash_enc)
     except CtapError:
         given = b""
     stored = state.pin_hash or b""
     if len(given) == len(stored) and hmac.compare_digest(given, stored):
-        ctx.box.state = attrs.evolve(ctx.box.state, pin_retries=PIN_RETRIES_MAX)
+        ctx.box.state = replace(ctx.box.state, pin_retries=PIN_RETRIES_MAX)
         ctx.session.consecutive_pin_failures = 0
         return
     ctx.session.regenerate_key_agreement()

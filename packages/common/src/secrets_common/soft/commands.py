@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
-import attrs
 from fido2 import cbor
 from fido2.ctap import CtapError
 
@@ -108,7 +108,7 @@ def _reset(ctx: Context) -> dict[int, Any]:
     # A real key also insists on a fresh power-up; the touch is what matters here.
     ctx.presence.confirm(ctx.box)
     fresh = DeviceState.new()
-    ctx.box.state = attrs.evolve(fresh, aaguid=ctx.box.state.aaguid, touches=ctx.box.state.touches)
+    ctx.box.state = replace(fresh, aaguid=ctx.box.state.aaguid, touches=ctx.box.state.touches)
     ctx.session.power_cycle()
     return {}
 

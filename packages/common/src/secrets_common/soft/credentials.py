@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hmac
 import os
+from dataclasses import dataclass, field
 from typing import cast
 
-import attrs
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -36,15 +36,15 @@ CREDENTIAL_ID_LENGTH = 1 + _NONCE_LENGTH + _PLAIN_LENGTH + 16
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class CredentialKey:
     """The secrets of one credential, as unwrapped from its ID."""
 
     alg: int
     private_key: PrivateKey
     hmac_secret: bool
-    cred_random_uv: bytes = attrs.field(repr=False)
-    cred_random_no_uv: bytes = attrs.field(repr=False)
+    cred_random_uv: bytes = field(repr=False)
+    cred_random_no_uv: bytes = field(repr=False)
 
     @classmethod
     def generate(cls, alg: int, *, hmac_secret: bool) -> CredentialKey:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-import attrs
 from fido2.ctap import CtapError
 
 from secrets_common.soft import credentials, hmac_secret, params
@@ -73,7 +73,7 @@ def get_assertion(ctx: Context, request: Mapping[int, Any]) -> dict[int, Any]:
     credential_id, key = found
 
     counter = ctx.box.state.counter + 1
-    ctx.box.state = attrs.evolve(ctx.box.state, counter=counter)
+    ctx.box.state = replace(ctx.box.state, counter=counter)
     outputs: dict[str, Any] = {}
     if salts is not None and key.hmac_secret:
         outputs[hmac_secret.NAME] = salts.outputs(key, uv=uv)

@@ -15,10 +15,10 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import attrs
 from fido2.hid import CAPABILITY, CTAPHID, CtapHidDevice
 from fido2.hid.base import CtapHidConnection, HidDescriptor
 
@@ -51,7 +51,7 @@ ERR_CHANNEL_BUSY = 0x06
 ERR_INVALID_CHANNEL = 0x0B
 
 
-@attrs.define
+@dataclass(slots=True)
 class _Assembly:
     """A request arriving packet by packet on one channel."""
 

@@ -8,7 +8,8 @@ returns outputs from makeCredential.
 
 from __future__ import annotations
 
-import attrs
+from dataclasses import dataclass, field
+
 from fido2.ctap import CtapError
 
 from secrets_common.soft import params
@@ -26,13 +27,13 @@ _SALT_AUTH = 0x03
 _PROTOCOL = 0x04
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class SaltRequest:
     """One or two decrypted salts and the secret to encrypt the outputs with."""
 
     protocol: PinProtocol
-    shared_secret: bytes = attrs.field(repr=False)
-    salts: tuple[bytes, ...] = attrs.field(repr=False)
+    shared_secret: bytes = field(repr=False)
+    salts: tuple[bytes, ...] = field(repr=False)
 
     def outputs(self, credential: CredentialKey, *, uv: bool) -> bytes:
         """Encrypted HMAC outputs, from the CredRandom of this UV mode."""

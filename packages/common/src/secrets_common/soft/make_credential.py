@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-import attrs
 from fido2.ctap import CtapError
 
 from secrets_common.soft import credentials, hmac_secret, params
@@ -79,7 +79,7 @@ def make_credential(ctx: Context, request: Mapping[int, Any]) -> dict[int, Any]:
     key = credentials.CredentialKey.generate(alg, hmac_secret=want_hmac)
     credential_id = credentials.wrap(key, state.master_secret, rp_id_hash)
     counter = ctx.box.state.counter + 1
-    ctx.box.state = attrs.evolve(ctx.box.state, counter=counter)
+    ctx.box.state = replace(ctx.box.state, counter=counter)
     outputs: dict[str, Any] = {}
     if want_hmac:
         outputs[hmac_secret.NAME] = True

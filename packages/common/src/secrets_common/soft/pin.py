@@ -11,9 +11,9 @@ import hashlib
 import hmac
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import attrs
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -24,7 +24,7 @@ SUPPORTED_PROTOCOLS = (2, 1)
 _ZERO_IV = b"\x00" * 16
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class PinProtocol:
     """One PIN/UV auth protocol version, seen from the authenticator."""
 

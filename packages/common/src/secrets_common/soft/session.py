@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
-import attrs
 from cryptography.hazmat.primitives.asymmetric import ec
 from fido2.ctap import STATUS, CtapError
 
@@ -41,22 +41,22 @@ def presence_from_environment(environ: Mapping[str, str] | None = None) -> bool:
     return presence_setting(os.environ if environ is None else environ) != PRESENCE_DENY
 
 
-@attrs.define
+@dataclass(slots=True)
 class PinToken:
     """The current pinUvAuthToken and what it may be used for."""
 
     protocol: int
-    value: bytes = attrs.field(repr=False)
+    value: bytes = field(repr=False)
     permissions: int
     rp_id: str | None
 
 
-@attrs.define
+@dataclass(slots=True)
 class Session:
     """Volatile authenticator state, regenerated at each power-up."""
 
-    key_agreement: ec.EllipticCurvePrivateKey = attrs.field(
-        factory=lambda: ec.generate_private_key(ec.SECP256R1()), repr=False
+    key_agreement: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1()), repr=False
     )
     token: PinToken | None = None
     consecutive_pin_failures: int = 0
@@ -79,7 +79,7 @@ class Session:
         self.consecutive_pin_failures = 0
 
 
-@attrs.define
+@dataclass(slots=True)
 class Presence:
     """Asks for a touch during one request, and counts the ones granted."""
 
@@ -102,10 +102,10 @@ class Presence:
             raise CtapError(
                 CtapError.ERR.KEEPALIVE_CANCEL if cancelled else CtapError.ERR.USER_ACTION_TIMEOUT
             )
-        box.state = attrs.evolve(box.state, touches=box.state.touches + 1)
+        box.state = replace(box.state, touches=box.state.touches + 1)
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Context:
     """Everything one command may read or change."""
 

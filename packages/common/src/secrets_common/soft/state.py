@@ -15,14 +15,11 @@ import contextlib
 import glob
 import json
 import os
-import secrets
 import stat
-import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import attrs
 
 from secrets_common.errors import AuthenticatorError
 
@@ -43,19 +40,21 @@ class SoftStateError(AuthenticatorError):
     """The software authenticator's state file is unreadable or corrupt."""
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class DeviceState:
     """Everything the software key remembers across power cycles."""
 
-    master_secret: bytes = attrs.field(repr=False)
+    master_secret: bytes = field(repr=False)
     aaguid: bytes
-    pin_hash: bytes | None = attrs.field(default=None, repr=False)
+    pin_hash: bytes | None = field(default=None, repr=False)
     pin_retries: int = PIN_RETRIES_MAX
     counter: int = 0
     touches: int = 0
 
     @classmethod
     def new(cls) -> DeviceState:
+        import secrets  # with hmac and hashlib, a cost `secrets token list` need not pay
+
         return cls(
             master_secret=secrets.token_bytes(MASTER_SECRET_LENGTH),
             aaguid=secrets.token_bytes(16),
@@ -129,14 +128,14 @@ def _count(data: dict[str, Any], name: str) -> int:
     return value
 
 
-@attrs.define
+@dataclass(slots=True)
 class StateFile:
     """Read-modify-write access to the state file, one transaction at a time."""
 
     path: Path
     # Made at the first transaction: reads need no lock, and filelock costs
     # `secrets token list` more than the rest of the soft key.
-    _lock: FileLock | None = attrs.field(init=False, default=None)
+    _lock: FileLock | None = field(init=False, default=None)
 
     @property
     def lock_path(self) -> Path:
@@ -264,6 +263,8 @@ class StateFile:
         for stale in directory.glob(f".{glob.escape(self.path.name)}.*.tmp"):
             with contextlib.suppress(OSError):
                 stale.unlink()
+        import tempfile  # only writers pay for it (and shutil, lzma, bz2)
+
         try:
             handle, temp_name = tempfile.mkstemp(
                 prefix=f".{self.path.name}.", suffix=".tmp", dir=directory
@@ -283,7 +284,7 @@ class StateFile:
             raise SoftStateError(f"cannot write {self.path}: {error.strerror}") from None
 
 
-@attrs.define
+@dataclass(slots=True)
 class StateBox:
     """The state being worked on inside one transaction."""
 

@@ -13,9 +13,8 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
-
-import attrs
 
 DEFAULT_HOST = "localhost"
 DEFAULT_PORT = 35963
@@ -41,7 +40,7 @@ class Card(Protocol):
     def transmit(self, raw: bytes) -> bytes: ...
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Address:
     host: str
     port: int
