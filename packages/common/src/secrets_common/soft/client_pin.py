@@ -17,7 +17,7 @@ from typing import Any
 
 from fido2.ctap import CtapError
 
-from secrets_common.soft import params
+from secrets_common.soft import capabilities, params
 from secrets_common.soft.pin import PinProtocol, cose_public_key, protocol
 from secrets_common.soft.session import (
     CONSECUTIVE_PIN_FAILURES_MAX,
@@ -29,7 +29,7 @@ from secrets_common.soft.session import (
 )
 from secrets_common.soft.state import PIN_RETRIES_MAX
 
-MIN_PIN_LENGTH = 4
+MIN_PIN_LENGTH = capabilities.MIN_PIN_LENGTH
 MAX_PIN_BYTES = 63
 PADDED_PIN_LENGTH = 64
 
@@ -222,7 +222,7 @@ def check_pin_uv_auth(
 
 
 # Answered from the state without changing it: no lock needed (see StateFile.reading).
-READ_ONLY_SUBCOMMANDS = frozenset({0x01, 0x02})
+READ_ONLY_SUBCOMMANDS = capabilities.CLIENT_PIN_READ_ONLY
 
 _SUBCOMMANDS = {
     0x01: _get_retries,

@@ -10,13 +10,16 @@ from fido2 import cbor
 from fido2.ctap import CtapError
 
 from secrets_common.soft import params
+from secrets_common.soft.capabilities import (
+    ALGORITHMS,
+    CLIENT_PIN_READ_ONLY,
+    CREDENTIAL_ID_LENGTH,
+    EXTENSION_HMAC,
+    EXTENSION_HMAC_MC,
+    MIN_PIN_LENGTH,
+    PIN_PROTOCOLS,
+)
 from secrets_common.soft.cbor import decode_request
-from secrets_common.soft.client_pin import MIN_PIN_LENGTH, READ_ONLY_SUBCOMMANDS, client_pin
-from secrets_common.soft.credentials import CREDENTIAL_ID_LENGTH, SUPPORTED_ALGORITHMS
-from secrets_common.soft.get_assertion import get_assertion
-from secrets_common.soft.hmac_secret import MC_NAME, NAME
-from secrets_common.soft.make_credential import make_credential
-from secrets_common.soft.pin import SUPPORTED_PROTOCOLS
 from secrets_common.soft.session import Context
 from secrets_common.soft.state import DeviceState
 
@@ -53,7 +56,7 @@ def changes_nothing(request: bytes) -> bool:
         subcommand = params.request_map(decode_request(request[1:])).get(0x02)
     except CtapError:
         return False  # the full path reports it
-    return type(subcommand) is int and subcommand in READ_ONLY_SUBCOMMANDS
+    return type(subcommand) is int and subcommand in CLIENT_PIN_READ_ONLY
 
 
 def _dispatch(ctx: Context, request: bytes) -> dict[int, Any]:
@@ -64,7 +67,7 @@ def _dispatch(ctx: Context, request: bytes) -> dict[int, Any]:
     command, payload = request[0], request[1:]
     if command in _WITHOUT_PARAMETERS:
         return _WITHOUT_PARAMETERS[command](ctx)
-    handler = _WITH_PARAMETERS.get(command)
+    handler = _handler(command)
     if handler is None:
         raise CtapError(CtapError.ERR.INVALID_COMMAND)
     if not payload:
@@ -80,7 +83,7 @@ def info(state: DeviceState) -> dict[int, Any]:
     """authenticatorGetInfo's answer for this state."""
     return {
         0x01: ["FIDO_2_0", "FIDO_2_1"],
-        0x02: [NAME, MC_NAME],
+        0x02: [EXTENSION_HMAC, EXTENSION_HMAC_MC],
         0x03: state.aaguid,
         0x04: {
             "rk": False,
@@ -91,10 +94,10 @@ def info(state: DeviceState) -> dict[int, Any]:
             "makeCredUvNotRqd": True,
         },
         0x05: MAX_MSG_SIZE,
-        0x06: list(SUPPORTED_PROTOCOLS),
+        0x06: list(PIN_PROTOCOLS),
         0x07: MAX_CREDS_IN_LIST,
         0x08: CREDENTIAL_ID_LENGTH,
-        0x0A: [{"type": "public-key", "alg": alg} for alg in SUPPORTED_ALGORITHMS],
+        0x0A: [{"type": "public-key", "alg": alg} for alg in ALGORITHMS],
         0x0D: MIN_PIN_LENGTH,
         0x0E: FIRMWARE_VERSION,
     }
@@ -130,8 +133,20 @@ _WITHOUT_PARAMETERS: dict[int, Callable[[Context], dict[int, Any]]] = {
     SELECTION: _selection,
 }
 
-_WITH_PARAMETERS: dict[int, Handler] = {
-    MAKE_CREDENTIAL: make_credential,
-    GET_ASSERTION: get_assertion,
-    CLIENT_PIN: client_pin,
-}
+
+def _handler(command: int) -> Handler | None:
+    # Each imported at its first command: getInfo and the PIN retries need
+    # none of the credential code.
+    if command == CLIENT_PIN:
+        from secrets_common.soft.client_pin import client_pin
+
+        return client_pin
+    if command == MAKE_CREDENTIAL:
+        from secrets_common.soft.make_credential import make_credential
+
+        return make_credential
+    if command == GET_ASSERTION:
+        from secrets_common.soft.get_assertion import get_assertion
+
+        return get_assertion
+    return None

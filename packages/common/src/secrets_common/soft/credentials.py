@@ -21,17 +21,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fido2.cose import ES256, CoseKey, EdDSA
 
+from secrets_common.soft import capabilities
+
 ES256_ALG = ES256.ALGORITHM
 EDDSA_ALG = EdDSA.ALGORITHM
-SUPPORTED_ALGORITHMS = (ES256_ALG, EDDSA_ALG)
+SUPPORTED_ALGORITHMS = capabilities.ALGORITHMS
 
 _VERSION = 1
-_NONCE_LENGTH = 12
+_NONCE_LENGTH = capabilities.CREDENTIAL_NONCE_LENGTH
 _ALG_CODES = {ES256_ALG: 1, EDDSA_ALG: 2}
 _FLAG_HMAC_SECRET = 0x01
-# alg code, flags, private key, CredRandomWithUV, CredRandomWithoutUV
-_PLAIN_LENGTH = 1 + 1 + 32 + 32 + 32
-CREDENTIAL_ID_LENGTH = 1 + _NONCE_LENGTH + _PLAIN_LENGTH + 16
+CREDENTIAL_ID_LENGTH = capabilities.CREDENTIAL_ID_LENGTH
 
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 

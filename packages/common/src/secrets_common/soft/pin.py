@@ -20,7 +20,9 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fido2.ctap import CtapError
 
-SUPPORTED_PROTOCOLS = (2, 1)
+from secrets_common.soft import capabilities
+
+SUPPORTED_PROTOCOLS = capabilities.PIN_PROTOCOLS
 _ZERO_IV = b"\x00" * 16
 
 
