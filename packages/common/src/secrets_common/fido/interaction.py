@@ -143,7 +143,7 @@ class TerminalInteraction:
     """A live spinner with a countdown, a no-echo PIN prompt, a numbered chooser."""
 
     stream: TextIO = field(default_factory=lambda: sys.stderr)
-    read_pin: Callable[[str], str] = field(default_factory=lambda: _read_hidden)
+    read_pin: Callable[[str], str] = _read_hidden
     read_line: Callable[[str], str] = input
     clock: Callable[[], float] = time.monotonic
     _spinner: Spinner | None = field(default=None, init=False)

@@ -29,7 +29,6 @@ from secrets_common.soft.session import (
 )
 from secrets_common.soft.state import PIN_RETRIES_MAX
 
-MIN_PIN_LENGTH = capabilities.MIN_PIN_LENGTH
 MAX_PIN_BYTES = 63
 PADDED_PIN_LENGTH = 64
 
@@ -186,7 +185,7 @@ def _new_pin_hash(proto: PinProtocol, shared: bytes, new_pin_enc: bytes) -> byte
         code_points = len(pin.decode("utf-8"))
     except UnicodeDecodeError:
         raise CtapError(_ERR.PIN_POLICY_VIOLATION) from None
-    if code_points < MIN_PIN_LENGTH or len(pin) > MAX_PIN_BYTES:
+    if code_points < capabilities.MIN_PIN_LENGTH or len(pin) > MAX_PIN_BYTES:
         raise CtapError(_ERR.PIN_POLICY_VIOLATION)
     return hashlib.sha256(pin).digest()[:16]
 
@@ -220,9 +219,6 @@ def check_pin_uv_auth(
     elif token.rp_id != rp_id:
         raise CtapError(_ERR.PIN_AUTH_INVALID)
 
-
-# Answered from the state without changing it: no lock needed (see StateFile.reading).
-READ_ONLY_SUBCOMMANDS = capabilities.CLIENT_PIN_READ_ONLY
 
 _SUBCOMMANDS = {
     0x01: _get_retries,

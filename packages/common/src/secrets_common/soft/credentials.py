@@ -25,13 +25,10 @@ from secrets_common.soft import capabilities
 
 ES256_ALG = ES256.ALGORITHM
 EDDSA_ALG = EdDSA.ALGORITHM
-SUPPORTED_ALGORITHMS = capabilities.ALGORITHMS
 
 _VERSION = 1
-_NONCE_LENGTH = capabilities.CREDENTIAL_NONCE_LENGTH
 _ALG_CODES = {ES256_ALG: 1, EDDSA_ALG: 2}
 _FLAG_HMAC_SECRET = 0x01
-CREDENTIAL_ID_LENGTH = capabilities.CREDENTIAL_ID_LENGTH
 
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
@@ -101,19 +98,19 @@ def wrap(credential: CredentialKey, master_secret: bytes, rp_id_hash: bytes) -> 
         + credential.cred_random_uv
         + credential.cred_random_no_uv
     )
-    nonce = os.urandom(_NONCE_LENGTH)
+    nonce = os.urandom(capabilities.CREDENTIAL_NONCE_LENGTH)
     sealed = AESGCM(wrap_key(master_secret)).encrypt(nonce, plain, rp_id_hash)
     return bytes([_VERSION]) + nonce + sealed
 
 
 def unwrap(credential_id: bytes, master_secret: bytes, rp_id_hash: bytes) -> CredentialKey | None:
     """The credential's secrets, or None if the ID is not one of ours for this RP."""
-    if len(credential_id) != CREDENTIAL_ID_LENGTH or credential_id[0] != _VERSION:
+    if len(credential_id) != capabilities.CREDENTIAL_ID_LENGTH or credential_id[0] != _VERSION:
         return None
-    nonce = credential_id[1 : 1 + _NONCE_LENGTH]
+    nonce = credential_id[1 : 1 + capabilities.CREDENTIAL_NONCE_LENGTH]
     try:
         plain = AESGCM(wrap_key(master_secret)).decrypt(
-            nonce, credential_id[1 + _NONCE_LENGTH :], rp_id_hash
+            nonce, credential_id[1 + capabilities.CREDENTIAL_NONCE_LENGTH :], rp_id_hash
         )
     except InvalidTag:
         return None

@@ -9,7 +9,7 @@ from typing import Any
 
 from fido2.ctap import CtapError
 
-from secrets_common.soft import credentials, hmac_secret, params
+from secrets_common.soft import capabilities, credentials, hmac_secret, params
 from secrets_common.soft.authdata import authenticator_data
 from secrets_common.soft.client_pin import check_pin_uv_auth
 from secrets_common.soft.session import PERMISSION_GET_ASSERTION, Context
@@ -57,11 +57,11 @@ def get_assertion(ctx: Context, request: Mapping[int, Any]) -> dict[int, Any]:
             break
 
     salts = None
-    if hmac_secret.NAME in extensions:
+    if capabilities.EXTENSION_HMAC in extensions:
         if not up:
             # hmac-secret outputs are released only to a present user.
             raise CtapError(_ERR.UNSUPPORTED_OPTION)
-        salts = hmac_secret.parse(ctx.session, extensions[hmac_secret.NAME])
+        salts = hmac_secret.parse(ctx.session, extensions[capabilities.EXTENSION_HMAC])
 
     if up:
         # Touch before saying "not here", so a page cannot probe silently.
@@ -76,7 +76,7 @@ def get_assertion(ctx: Context, request: Mapping[int, Any]) -> dict[int, Any]:
     ctx.box.state = replace(ctx.box.state, counter=counter)
     outputs: dict[str, Any] = {}
     if salts is not None and key.hmac_secret:
-        outputs[hmac_secret.NAME] = salts.outputs(key, uv=uv)
+        outputs[capabilities.EXTENSION_HMAC] = salts.outputs(key, uv=uv)
     auth_data = authenticator_data(rp_id_hash, up=up, uv=uv, counter=counter, extensions=outputs)
     return {
         1: {"type": "public-key", "id": credential_id},

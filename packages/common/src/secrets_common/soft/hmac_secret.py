@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 
 from fido2.ctap import CtapError
 
-from secrets_common.soft import capabilities, params
+from secrets_common.soft import params
 from secrets_common.soft.credentials import CredentialKey
 from secrets_common.soft.pin import PinProtocol, protocol
 from secrets_common.soft.session import Session
 
-NAME = capabilities.EXTENSION_HMAC
-MC_NAME = capabilities.EXTENSION_HMAC_MC
 SALT_LENGTH = 32
 
 _KEY_AGREEMENT = 0x01

@@ -9,7 +9,7 @@ from typing import Any
 
 from fido2.ctap import CtapError
 
-from secrets_common.soft import credentials, hmac_secret, params
+from secrets_common.soft import capabilities, credentials, hmac_secret, params
 from secrets_common.soft.authdata import attested_credential_data, authenticator_data
 from secrets_common.soft.client_pin import check_pin_uv_auth
 from secrets_common.soft.session import PERMISSION_MAKE_CREDENTIAL, Context
@@ -67,10 +67,10 @@ def make_credential(ctx: Context, request: Mapping[int, Any]) -> dict[int, Any]:
             ctx.presence.confirm(ctx.box)
             raise CtapError(_ERR.CREDENTIAL_EXCLUDED)
 
-    want_hmac = params.optional(extensions, hmac_secret.NAME, bool) is True
+    want_hmac = params.optional(extensions, capabilities.EXTENSION_HMAC, bool) is True
     salts = None
-    if want_hmac and hmac_secret.MC_NAME in extensions:
-        salts = hmac_secret.parse(ctx.session, extensions[hmac_secret.MC_NAME])
+    if want_hmac and capabilities.EXTENSION_HMAC_MC in extensions:
+        salts = hmac_secret.parse(ctx.session, extensions[capabilities.EXTENSION_HMAC_MC])
 
     ctx.presence.confirm(ctx.box)
     if uv:
@@ -82,9 +82,9 @@ def make_credential(ctx: Context, request: Mapping[int, Any]) -> dict[int, Any]:
     ctx.box.state = replace(ctx.box.state, counter=counter)
     outputs: dict[str, Any] = {}
     if want_hmac:
-        outputs[hmac_secret.NAME] = True
+        outputs[capabilities.EXTENSION_HMAC] = True
         if salts is not None:
-            outputs[hmac_secret.MC_NAME] = salts.outputs(key, uv=uv)
+            outputs[capabilities.EXTENSION_HMAC_MC] = salts.outputs(key, uv=uv)
     auth_data = authenticator_data(
         rp_id_hash,
         up=True,
@@ -103,6 +103,6 @@ def _choose_algorithm(entries: list[Any]) -> int:
         descriptor = params.text_map(entry)
         kind = params.required(descriptor, "type", str)
         alg = params.required(descriptor, "alg", int)
-        if kind == "public-key" and alg in credentials.SUPPORTED_ALGORITHMS:
+        if kind == "public-key" and alg in capabilities.ALGORITHMS:
             return alg
     raise CtapError(_ERR.UNSUPPORTED_ALGORITHM)

@@ -22,7 +22,6 @@ from fido2.ctap import CtapError
 
 from secrets_common.soft import capabilities
 
-SUPPORTED_PROTOCOLS = capabilities.PIN_PROTOCOLS
 _ZERO_IV = b"\x00" * 16
 
 
@@ -70,7 +69,7 @@ def protocol(version: object) -> PinProtocol:
     """The protocol a request names, or INVALID_PARAMETER if unsupported."""
     if isinstance(version, bool) or not isinstance(version, int):
         raise CtapError(CtapError.ERR.CBOR_UNEXPECTED_TYPE)
-    if version not in SUPPORTED_PROTOCOLS:
+    if version not in capabilities.PIN_PROTOCOLS:
         raise CtapError(CtapError.ERR.INVALID_PARAMETER)
     return PinProtocol(version)
 
